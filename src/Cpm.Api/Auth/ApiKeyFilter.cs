@@ -1,0 +1,26 @@
+using Cpm.Api.Http;
+
+namespace Cpm.Api.Auth;
+
+/// <summary>Every route but pre-flight needs a configured key in the <c>apikey</c> header (any case).</summary>
+internal sealed class ApiKeyFilter(CallerDirectory callers) : IEndpointFilter
+{
+    private const string Header = "apikey";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var httpContext = context.HttpContext;
+        if (!httpContext.Request.Headers.TryGetValue(Header, out var presented))
+        {
+            return ApiResults.Error(ErrorCodes.AccessDenied, "Missing apikey header");
+        }
+
+        if (callers.Identify(presented.ToString()) is not { } caller)
+        {
+            return ApiResults.Error(ErrorCodes.AccessDenied, "Invalid apikey");
+        }
+
+        caller.AttachTo(httpContext);
+        return await next(context);
+    }
+}

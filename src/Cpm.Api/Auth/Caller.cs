@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Cpm.Api.Auth;
+
+/// <summary>Who is calling: the name recorded as the actor, and what the caller may do.</summary>
+internal sealed record Caller(string Name, IReadOnlySet<string> Scopes)
+{
+    public const string ReadScope = "read";
+    public const string WriteScope = "write";
+
+    private static readonly object ItemKey = new();
+
+    public static Caller? Find(HttpContext context) => context.Items.TryGetValue(ItemKey, out var caller) ? caller as Caller : null;
+
+    public static Caller Current(HttpContext context) =>
+        Find(context) ?? throw new InvalidOperationException("The api key filter has not run for this endpoint.");
+
+    public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
+}
+
+/// <summary>
+/// The configured keys, held only as SHA-256 hashes. A presented key is hashed and compared with
+/// every known hash in constant time, so neither its content nor its length leaks through timing.
+/// </summary>
+internal sealed class CallerDirectory
+{
+    private readonly (byte[] Hash, Caller Caller)[] _callers;
+
+    public CallerDirectory(IOptions<AuthOptions> options)
+    {
+        var plainKeyScopes = new HashSet<string>([Caller.ReadScope, Caller.WriteScope], StringComparer.Ordinal);
+        _callers = options.Value.ApiKeys
+            .Select((key, index) => (Hash(key), new Caller($"apikey-{index}", plainKeyScopes)))
+            .ToArray();
+    }
+
+    public Caller? Identify(string presentedKey)
+    {
+        var presented = Hash(presentedKey);
+        Caller? found = null;
+        foreach (var (hash, caller) in _callers)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, presented))
+            {
+                found ??= caller;
+            }
+        }
+
+        return found;
+    }
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}

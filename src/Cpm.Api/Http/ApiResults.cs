@@ -1,0 +1,82 @@
+namespace Cpm.Api.Http;
+
+internal sealed record ApiError(string Code, string Message);
+
+/// <summary>The contract's error codes and the HTTP status each one travels with.</summary>
+internal static class ErrorCodes
+{
+    public const string ValidationError = "VALIDATION_ERROR";
+    public const string MissingValue = "MISSING_VALUE";
+    public const string AccessDenied = "ACCESS_DENIED";
+    public const string ResourceNotFound = "RESOURCE_NOT_FOUND";
+    public const string Conflict = "CONFLICT";
+    public const string UnprocessableEntity = "UNPROCESSABLE_ENTITY";
+    public const string ServiceError = "SERVICE_ERROR";
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+    public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
+    public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
+
+    public static int Status(string code) => code switch
+    {
+        ValidationError or MissingValue => StatusCodes.Status400BadRequest,
+        AccessDenied => StatusCodes.Status403Forbidden,
+        ResourceNotFound => StatusCodes.Status404NotFound,
+        MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
+        Conflict => StatusCodes.Status409Conflict,
+        PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
+        UnprocessableEntity => StatusCodes.Status422UnprocessableEntity,
+        ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+}
+
+/// <summary>Every response body the API writes goes through here, in the contract's JSON format.</summary>
+internal static class ApiResults
+{
+    public const string JsonContentType = "application/json";
+
+    public static IResult Json(int status, PythonJsonWriter body) =>
+        new ByteResult(status, body.ToUtf8Bytes());
+
+    public static IResult Error(string code, string message) => Errors([new ApiError(code, message)]);
+
+    /// <summary>Errors of one response share a status: the first error's code decides it.</summary>
+    public static IResult Errors(IReadOnlyList<ApiError> errors) =>
+        Json(ErrorCodes.Status(errors[0].Code), ErrorBody(errors));
+
+    public static IResult NotFound(string message) => Error(ErrorCodes.ResourceNotFound, message);
+
+    public static IResult Deleted(string id) => Json(StatusCodes.Status200OK, new PythonJsonWriter()
+        .StartObject()
+        .Property("code", "RESOURCE_DELETED")
+        .Property("message", $"{id} has been deleted.")
+        .EndObject());
+
+    public static PythonJsonWriter ErrorBody(IReadOnlyList<ApiError> errors)
+    {
+        var json = new PythonJsonWriter().StartObject().Key("errors").StartArray();
+        foreach (var error in errors)
+        {
+            json.StartObject().Property("code", error.Code).Property("message", error.Message).EndObject();
+        }
+
+        return json.EndArray().EndObject();
+    }
+
+    public static Task WriteErrorAsync(HttpContext context, string code, string message) =>
+        Error(code, message).ExecuteAsync(context);
+
+    private sealed class ByteResult(int status, byte[] body) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = status;
+            response.ContentType = JsonContentType;
+            response.ContentLength = body.Length;
+            return response.Body.WriteAsync(body).AsTask();
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+
+namespace Cpm.Api.Http;
+
+/// <summary>
+/// Writes JSON the way Python's <c>json.dumps</c> does with its defaults, which existing CPM
+/// clients compare byte for byte: <c>", "</c> and <c>": "</c> separators, non-ASCII escaped as
+/// lowercase <c>\uXXXX</c>, and <c>/ &lt; &gt; &amp; '</c> left alone.
+/// </summary>
+internal sealed class PythonJsonWriter
+{
+    private readonly StringBuilder _text = new(256);
+    private readonly Stack<bool> _hasItems = new();
+    private bool _afterKey;
+
+    public PythonJsonWriter StartObject() => Open('{');
+
+    public PythonJsonWriter EndObject() => Close('}');
+
+    public PythonJsonWriter StartArray() => Open('[');
+
+    public PythonJsonWriter EndArray() => Close(']');
+
+    public PythonJsonWriter Key(string name)
+    {
+        Separate();
+        AppendString(_text, name);
+        _text.Append(": ");
+        _afterKey = true;
+        return this;
+    }
+
+    public PythonJsonWriter String(string? value)
+    {
+        Separate();
+        if (value is null)
+        {
+            _text.Append("null");
+        }
+        else
+        {
+            AppendString(_text, value);
+        }
+
+        return this;
+    }
+
+    public PythonJsonWriter Number(long value)
+    {
+        Separate();
+        _text.Append(value.ToString(CultureInfo.InvariantCulture));
+        return this;
+    }
+
+    public PythonJsonWriter Boolean(bool value)
+    {
+        Separate();
+        _text.Append(value ? "true" : "false");
+        return this;
+    }
+
+    public PythonJsonWriter Null() => String(null);
+
+    public PythonJsonWriter Property(string name, string? value) => Key(name).String(value);
+
+    public PythonJsonWriter Property(string name, long value) => Key(name).Number(value);
+
+    public PythonJsonWriter Timestamp(string name, DateTimeOffset? value) =>
+        Key(name).String(value is { } at ? PythonTime.Format(at) : null);
+
+    /// <summary>Appends an already serialised value (for example a stored fragment).</summary>
+    public PythonJsonWriter Raw(string json)
+    {
+        Separate();
+        _text.Append(json);
+        return this;
+    }
+
+    public override string ToString() => _text.ToString();
+
+    public byte[] ToUtf8Bytes() => Encoding.ASCII.GetBytes(_text.ToString());
+
+    public static string Escape(string value)
+    {
+        var text = new StringBuilder(value.Length + 2);
+        AppendString(text, value);
+        return text.ToString();
+    }
+
+    private PythonJsonWriter Open(char bracket)
+    {
+        Separate();
+        _text.Append(bracket);
+        _hasItems.Push(false);
+        return this;
+    }
+
+    private PythonJsonWriter Close(char bracket)
+    {
+        _hasItems.Pop();
+        _text.Append(bracket);
+        return this;
+    }
+
+    private void Separate()
+    {
+        if (_afterKey)
+        {
+            _afterKey = false;
+            return;
+        }
+
+        if (_hasItems.Count == 0)
+        {
+            return;
+        }
+
+        if (_hasItems.Peek())
+        {
+            _text.Append(", ");
+        }
+        else
+        {
+            _hasItems.Pop();
+            _hasItems.Push(true);
+        }
+    }
+
+    private static void AppendString(StringBuilder text, string value)
+    {
+        text.Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': text.Append("\\\""); break;
+                case '\\': text.Append("\\\\"); break;
+                case '\n': text.Append("\\n"); break;
+                case '\r': text.Append("\\r"); break;
+                case '\t': text.Append("\\t"); break;
+                case '\b': text.Append("\\b"); break;
+                case '\f': text.Append("\\f"); break;
+                case < ' ' or > '~':
+                    // UTF-16 code units are exactly Python's surrogate-pair escapes for astral characters.
+                    text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    break;
+                default: text.Append(c); break;
+            }
+        }
+
+        text.Append('"');
+    }
+}

@@ -1,0 +1,95 @@
+using Cpm.Api.Auth;
+using Cpm.Api.Storage;
+
+namespace Cpm.Api.Http;
+
+/// <summary>
+/// The outermost layer of every request: echoes the NHS request and correlation ids, sets the
+/// headers every response carries, writes one log line per request, and turns anything thrown
+/// into the contract's error body (storage outages are 503, never a 404 or a bare 500).
+/// </summary>
+internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILogger<RequestContextMiddleware> logger, TimeProvider time)
+{
+    public const string RequestIdHeader = "X-Request-Id";
+    public const string CorrelationIdHeader = "X-Correlation-Id";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = time.GetTimestamp();
+        var request = context.Request;
+        var response = context.Response;
+        var requestId = HeaderOrNull(request, RequestIdHeader);
+        var correlationId = HeaderOrNull(request, CorrelationIdHeader);
+        SetStandardHeaders(response, requestId, correlationId);
+
+        using (logger.BeginScope(new Dictionary<string, object?> { [RequestIdHeader] = requestId, [CorrelationIdHeader] = correlationId }))
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Exception failure) when (!response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                var (code, message) = Translate(failure);
+                if (code == ErrorCodes.ServiceError)
+                {
+                    LogUnhandled(failure, request.Method, request.Path);
+                }
+                else
+                {
+                    LogStorageUnavailable(failure.Message);
+                }
+
+                response.Clear();
+                SetStandardHeaders(response, requestId, correlationId);
+                if (code == ErrorCodes.ServiceUnavailable)
+                {
+                    response.Headers.RetryAfter = "5";
+                }
+
+                await ApiResults.WriteErrorAsync(context, code, message);
+            }
+            finally
+            {
+                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
+                LogRequest(request.Method, route, response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds, Caller.Find(context)?.Name);
+            }
+        }
+    }
+
+    private static (string Code, string Message) Translate(Exception failure) => failure switch
+    {
+        StorageUnavailableException unavailable => (ErrorCodes.ServiceUnavailable, unavailable.Message),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            (ErrorCodes.PayloadTooLarge, $"Request body is larger than the limit of {RequestBody.MaxBytes} bytes"),
+        BadHttpRequestException bad => (ErrorCodes.ValidationError, bad.Message),
+        _ => (ErrorCodes.ServiceError, "An unexpected error occurred; it has been logged."),
+    };
+
+    private static void SetStandardHeaders(HttpResponse response, string? requestId, string? correlationId)
+    {
+        response.Headers[VersionHeaderFilter.ResponseHeader] = VersionHeaderFilter.Unresolved;
+        response.Headers.AccessControlAllowOrigin = "*";
+        if (requestId is not null)
+        {
+            response.Headers[RequestIdHeader] = requestId;
+        }
+
+        if (correlationId is not null)
+        {
+            response.Headers[CorrelationIdHeader] = correlationId;
+        }
+    }
+
+    internal static string? HeaderOrNull(HttpRequest request, string name) =>
+        request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Route} answered {Status} in {DurationMs:0.0} ms for {Caller}")]
+    private partial void LogRequest(string method, string route, int status, double durationMs, string? caller);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error for {Method} {Path}")]
+    private partial void LogUnhandled(Exception failure, string method, PathString path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable: {Reason}")]
+    private partial void LogStorageUnavailable(string reason);
+}

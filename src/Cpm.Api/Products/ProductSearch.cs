@@ -1,0 +1,53 @@
+using Cpm.Api.Http;
+
+namespace Cpm.Api.Products;
+
+/// <summary><c>SearchProductQueryParams</c> and the nested shape search results take.</summary>
+internal static class ProductSearch
+{
+    public const string Model = "SearchProductQueryParams";
+    public const string ProductTeamId = "product_team_id";
+    public const string OrganisationCode = "organisation_code";
+
+    /// <summary>The one parameter given and its value, or the errors to answer with.</summary>
+    public static (string Name, string Value)? Validate(IReadOnlyDictionary<string, string> query, out IReadOnlyList<ApiError> errors)
+    {
+        var model = new ModelErrors(Model);
+        model.RejectUnknownFields(query.Keys, ProductTeamId, OrganisationCode);
+        var given = new[] { ProductTeamId, OrganisationCode }.Where(query.ContainsKey).ToList();
+        if (given.Count != 1)
+        {
+            model.Invalid("__root__", $"Please provide exactly one valid query parameter: ('{ProductTeamId}', '{OrganisationCode}').");
+        }
+
+        errors = model.Errors;
+        return model.HasErrors ? null : (given[0], query[given[0]]);
+    }
+
+    /// <summary>Products (already in organisation, team id, product id order) grouped by organisation and team.</summary>
+    public static PythonJsonWriter WriteResults(PythonJsonWriter json, IReadOnlyList<Product> products)
+    {
+        json.Key("results").StartArray();
+        foreach (var organisation in products.GroupBy(product => product.OdsCode))
+        {
+            json.StartObject().Property("org_code", organisation.Key).Key("product_teams").StartArray();
+            foreach (var team in organisation.GroupBy(product => product.TeamId))
+            {
+                json.StartObject()
+                    .Property("product_team_id", team.First().TeamAlias)
+                    .Property("cpm_product_team_id", team.Key)
+                    .Key("products").StartArray();
+                foreach (var product in team)
+                {
+                    product.WriteTo(json);
+                }
+
+                json.EndArray().EndObject();
+            }
+
+            json.EndArray().EndObject();
+        }
+
+        return json.EndArray();
+    }
+}

@@ -1,0 +1,55 @@
+namespace Cpm.Api.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store's schema. Rows are never removed (deletes are soft), so the primary keys
+/// make product ids unique across the register forever; a partial unique index keeps live aliases unique.
+/// </summary>
+internal static class SqliteSchema
+{
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS product_teams (
+            id TEXT PRIMARY KEY,
+            alias TEXT,
+            name TEXT NOT NULL,
+            ods_code TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_on TEXT NOT NULL,
+            updated_on TEXT,
+            deleted_on TEXT,
+            keys TEXT NOT NULL,
+            version INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS product_teams_live_alias ON product_teams (alias) WHERE status = 'active';
+        CREATE INDEX IF NOT EXISTS product_teams_live_by_org ON product_teams (ods_code, id) WHERE status = 'active';
+
+        CREATE TABLE IF NOT EXISTS products (
+            id TEXT PRIMARY KEY,
+            product_team_id TEXT NOT NULL REFERENCES product_teams (id),
+            product_team_alias TEXT,
+            name TEXT NOT NULL,
+            ods_code TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_on TEXT NOT NULL,
+            updated_on TEXT,
+            deleted_on TEXT,
+            version INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS products_live_by_team ON products (product_team_id, id) WHERE status = 'active';
+        CREATE INDEX IF NOT EXISTS products_live_by_org ON products (ods_code, product_team_id, id) WHERE status = 'active';
+
+        CREATE TABLE IF NOT EXISTS events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id TEXT NOT NULL UNIQUE,
+            entity_type TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            occurred_on TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            request_id TEXT,
+            correlation_id TEXT,
+            actor TEXT NOT NULL,
+            changes TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS events_by_entity ON events (entity_type, entity_id, seq);
+        """;
+}

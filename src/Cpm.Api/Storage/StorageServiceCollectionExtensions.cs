@@ -1,0 +1,24 @@
+using Cpm.Api.Storage.Sqlite;
+
+namespace Cpm.Api.Storage;
+
+internal static class StorageServiceCollectionExtensions
+{
+    public static IServiceCollection AddCpmStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(StorageOptions.Section);
+        services.Configure<StorageOptions>(section);
+        var provider = section.GetValue<string>(nameof(StorageOptions.Provider)) ?? StorageOptions.SqliteProvider;
+        switch (provider.ToUpperInvariant())
+        {
+            case "SQLITE":
+                services.AddSingleton<ICpmStore, SqliteStore>();
+                break;
+            default:
+                throw new InvalidOperationException(
+                    $"Storage:Provider '{provider}' is not supported; use '{StorageOptions.SqliteProvider}'.");
+        }
+
+        return services;
+    }
+}
