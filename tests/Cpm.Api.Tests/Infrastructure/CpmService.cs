@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cpm.Api.Tests.Infrastructure;
+
+/// <summary>
+/// One running service per test class, on a real store, talking to a fake ORD server on loopback.
+/// Subclasses choose the storage adapter; every API test class runs against each of them.
+/// </summary>
+public abstract class CpmService : IAsyncLifetime
+{
+    public const string ApiKey = "test-key-0";
+    public const string SecondApiKey = "test-key-1";
+
+    private WebApplicationFactory<Program>? _factory;
+
+    public FakeOrd Ord { get; private set; } = null!;
+
+    /// <summary>Set by fixtures that pin time; null means the system clock.</summary>
+    public FakeTimeProvider? Clock { get; protected init; }
+
+    public IServiceProvider Services => _factory!.Services;
+
+    public virtual async Task InitializeAsync()
+    {
+        Ord = await FakeOrd.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Auth:ApiKeys:0"] = ApiKey,
+            ["Auth:ApiKeys:1"] = SecondApiKey,
+            ["Ods:BaseUrl"] = Ord.BaseUrl,
+        };
+        await ConfigureStorageAsync(settings);
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseEnvironment("Test");
+            foreach (var (key, value) in settings)
+            {
+                host.UseSetting(key, value);
+            }
+
+            if (Clock is not null)
+            {
+                host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+            }
+        });
+        _ = _factory.Server;
+    }
+
+    public CpmClient Client(string? apiKey = ApiKey, string? version = "1")
+    {
+        var http = _factory!.CreateDefaultClient();
+        return new CpmClient(http, apiKey, version);
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await Ord.DisposeAsync();
+    }
+
+    protected abstract Task ConfigureStorageAsync(IDictionary<string, string?> settings);
+}
+
+public class SqliteService : CpmService
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cpm-tests-").FullName;
+
+    public string DatabasePath => Path.Combine(_directory, "cpm.db");
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    protected override Task ConfigureStorageAsync(IDictionary<string, string?> settings)
+    {
+        settings["Storage:Provider"] = "Sqlite";
+        settings["Storage:Sqlite:Path"] = DatabasePath;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>SQLite with the clock pinned, for exact timestamps.</summary>
+public sealed class SqlitePinnedClockService : SqliteService
+{
+    public SqlitePinnedClockService() => Clock = new FakeTimeProvider(new DateTimeOffset(2025, 1, 30, 14, 30, 18, TimeSpan.Zero).AddTicks(1_916_437));
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cpm.Api.Tests.Infrastructure;
+
+/// <summary>How the fake ORD server answers for a code.</summary>
+public enum OrdBehaviour
+{
+    Known,
+    Unknown,
+    ServerError,
+    Hang,
+    Malformed,
+}
+
+/// <summary>
+/// A fake ODS ORD API on a free loopback port: known codes answer 200, unknown ones 404, and a
+/// test can make a code fail, hang or recover. Stops with its fixture.
+/// </summary>
+public sealed class FakeOrd : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, OrdBehaviour> _behaviours = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _failuresLeft = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+
+    private FakeOrd(WebApplication app) => _app = app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public static async Task<FakeOrd> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var ord = new FakeOrd(app);
+        app.MapGet("/ORD/2-0-0/organisations/{code}", ord.AnswerAsync);
+        await app.StartAsync();
+        ord.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/ORD/2-0-0/organisations";
+        return ord;
+    }
+
+    public void Set(string code, OrdBehaviour behaviour) => _behaviours[code] = behaviour;
+
+    /// <summary>The next <paramref name="count"/> calls for the code answer 500, then it is known.</summary>
+    public void FailTimes(string code, int count)
+    {
+        _failuresLeft[code] = count;
+        _behaviours[code] = OrdBehaviour.Known;
+    }
+
+    public int CallsFor(string code) => _calls.TryGetValue(code, out var calls) ? calls : 0;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private async Task AnswerAsync(string code, HttpContext context)
+    {
+        _calls.AddOrUpdate(code, 1, (_, calls) => calls + 1);
+        if (_failuresLeft.TryGetValue(code, out var left) && left > 0)
+        {
+            _failuresLeft[code] = left - 1;
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            return;
+        }
+
+        switch (_behaviours.GetValueOrDefault(code, code.StartsWith("BAD", StringComparison.Ordinal) ? OrdBehaviour.Unknown : OrdBehaviour.Known))
+        {
+            case OrdBehaviour.Known:
+                await context.Response.WriteAsJsonAsync(new { Organisation = new { Name = "FAKE ORGANISATION", OrgId = new { extension = code } } });
+                break;
+            case OrdBehaviour.Unknown:
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                await context.Response.WriteAsJsonAsync(new { errorCode = 404, errorText = "Not Found" });
+                break;
+            case OrdBehaviour.ServerError:
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                break;
+            case OrdBehaviour.Hang:
+                // Bounded: the service's own timeout gives up long before this.
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                break;
+            case OrdBehaviour.Malformed:
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{not json");
+                break;
+        }
+    }
+}
