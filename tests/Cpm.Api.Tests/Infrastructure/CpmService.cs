@@ -1,4 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +10,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>
-/// One running service per test class, on a real store, talking to a fake ORD server on loopback.
+/// One running service per test class, on Kestrel on loopback with a real store, talking to a
+/// fake ORD server on loopback.
 /// Subclasses choose the storage adapter; every API test class runs against each of them.
 /// </summary>
 public abstract class CpmService : IAsyncLifetime
@@ -16,6 +20,7 @@ public abstract class CpmService : IAsyncLifetime
     public const string SecondApiKey = "test-key-1";
 
     private WebApplicationFactory<Program>? _factory;
+    private HttpClient? _http;
 
     public FakeOrd Ord { get; private set; } = null!;
 
@@ -47,17 +52,21 @@ public abstract class CpmService : IAsyncLifetime
                 host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
             }
         });
-        _ = _factory.Server;
+
+        // A real Kestrel on loopback, so requests cross real HTTP parsing as clients' do.
+        _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        _factory.StartServer();
+        BaseAddress = new Uri(_factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        _http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public CpmClient Client(string? apiKey = ApiKey, string? version = "1")
-    {
-        var http = _factory!.CreateDefaultClient();
-        return new CpmClient(http, apiKey, version);
-    }
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public CpmClient Client(string? apiKey = ApiKey, string? version = "1") => new(_http!, apiKey, version);
 
     public virtual async Task DisposeAsync()
     {
+        _http?.Dispose();
         if (_factory is not null)
         {
             await _factory.DisposeAsync();
