@@ -14,7 +14,7 @@ namespace Cpm.Api.Tests.Infrastructure;
 /// fake ORD server on loopback.
 /// Subclasses choose the storage adapter; every API test class runs against each of them.
 /// </summary>
-public abstract class CpmService : IAsyncLifetime
+public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
 {
     public const string ApiKey = "test-key-0";
     public const string SecondApiKey = "test-key-1";
@@ -75,20 +75,41 @@ public abstract class CpmService : IAsyncLifetime
         await Ord.DisposeAsync();
     }
 
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        await DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
     protected abstract Task ConfigureStorageAsync(IDictionary<string, string?> settings);
 }
 
 public class SqliteService : CpmService
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("cpm-tests-").FullName;
+    private readonly string? _ownedDirectory;
 
-    public string DatabasePath => Path.Combine(_directory, "cpm.db");
+    /// <summary>A fresh database in a temporary folder removed at the end.</summary>
+    public SqliteService()
+    {
+        _ownedDirectory = Directory.CreateTempSubdirectory("cpm-tests-").FullName;
+        DatabasePath = Path.Combine(_ownedDirectory, "cpm.db");
+    }
+
+    private SqliteService(string databasePath) => DatabasePath = databasePath;
+
+    public string DatabasePath { get; }
+
+    /// <summary>A service on an existing database file, left in place at the end (for restarts).</summary>
+    public static SqliteService OnFile(string databasePath) => new(databasePath);
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        if (_ownedDirectory is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_ownedDirectory, recursive: true);
+        }
     }
 
     protected override Task ConfigureStorageAsync(IDictionary<string, string?> settings)
