@@ -1,10 +1,12 @@
 using Cpm.Api.Auth;
+using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.Ods;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Status;
 using Cpm.Api.Storage;
+using Cpm.Api.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,15 +16,20 @@ builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddCpmStorage(builder.Configuration);
 builder.Services.AddOdsClient(builder.Configuration);
 builder.Services.AddProductIds(builder.Configuration);
+builder.Services.AddCpmHealthChecks();
+builder.Services.AddCpmTelemetry(builder.Configuration);
+builder.Services.AddCpmOpenApi();
 
 var app = builder.Build();
 
 app.UseMiddleware<RequestContextMiddleware>();
 app.UseContractStatusCodePages();
 
-var api = app.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
+app.MapHealth();
+app.MapCpmDocs();
+var api = app.MapGroup("").RequireApiKey();
 api.MapStatus();
-var versioned = api.MapGroup("").AddEndpointFilter<VersionHeaderFilter>();
+var versioned = api.MapGroup("").RequireVersionHeader();
 versioned.MapProductTeams();
 versioned.MapProducts();
 app.MapPreflightRequests();

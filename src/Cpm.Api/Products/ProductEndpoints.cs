@@ -1,3 +1,4 @@
+using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
@@ -12,13 +13,32 @@ internal static class ProductEndpoints
 
     public static void MapProducts(this IEndpointRouteBuilder routes)
     {
+        var teamNotFound = new ApiError(ErrorCodes.ResourceNotFound, ProductTeam.NotFoundMessage("808a36db-a52a-4130-b71e-d9cbcbaed15b"));
         var teamProducts = routes.MapGroup("/ProductTeam/{product_team_id}/Product").WithTags("Products");
-        teamProducts.MapPost("", CreateAsync);
-        teamProducts.MapDelete("/{product_id}", DeleteAsync);
+        teamProducts.MapPost("", CreateAsync)
+            .WithSummary("Register a product under a live team (by team id or alias) and issue its id")
+            .Accepts<CreateProductBody>(ApiResults.JsonContentType)
+            .Produces<ProductBody>(StatusCodes.Status201Created, ApiResults.JsonContentType)
+            .WithErrors(
+                CommonErrors.InvalidJson,
+                new(ErrorCodes.ValidationError, $"{CreateProductRequest.Model}.name: string does not match regex \"{CreateProductRequest.NamePattern}\""),
+                teamNotFound,
+                CommonErrors.TooLarge);
+        teamProducts.MapDelete("/{product_id}", DeleteAsync)
+            .WithSummary("Delete a live product of the team")
+            .Produces<OutcomeBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(teamNotFound, new ApiError(ErrorCodes.ResourceNotFound, Product.NotFoundInTeamMessage("f9518c12-6c83-4544-97db-d9dd1d64da97", "P.7GX-ANH")));
 
         var products = routes.MapGroup("/Product").WithTags("Products");
-        products.MapGet("", SearchAsync);
-        products.MapGet("/{product_id}", GetAsync);
+        products.MapGet("", SearchAsync)
+            .WithSummary("Search live products by team (id or alias) or by organisation")
+            .Produces<SearchResultsBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(new ApiError(ErrorCodes.ValidationError,
+                $"{ProductSearch.Model}.__root__: Please provide exactly one valid query parameter: ('{ProductSearch.ProductTeamId}', '{ProductSearch.OrganisationCode}')."));
+        products.MapGet("/{product_id}", GetAsync)
+            .WithSummary("Read a live product by id (case-sensitive)")
+            .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(new ApiError(ErrorCodes.ResourceNotFound, Product.NotFoundMessage("P.7GX-ANH")));
     }
 
     private static async Task<IResult> CreateAsync(

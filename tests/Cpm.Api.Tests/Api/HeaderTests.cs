@@ -148,6 +148,17 @@ public abstract class HeaderTests(CpmService service)
         Assert.Subset(reply.Header("Access-Control-Allow-Headers")!.Split(',').ToHashSet(), RequiredAllowedHeaders);
     }
 
+    [Theory]
+    [InlineData("/_ping", "Alive")]
+    [InlineData("/_ready", "Ready")]
+    public async Task ProbesNeedNoKeyNorVersion(string path, string message)
+    {
+        var reply = await service.Client(apiKey: null, version: null).GetAsync(path);
+
+        reply.AssertStatus(HttpStatusCode.OK);
+        Assert.Equal($$"""{"code": "OK", "message": "{{message}}"}""", reply.Body);
+    }
+
     [Fact]
     public async Task AuthorizationHeaderIsAcceptedAndIgnored()
     {
