@@ -24,7 +24,12 @@ internal sealed record ProductTeamBody(
     [property: JsonPropertyName("deleted_on")] string? DeletedOn,
     [property: JsonPropertyName("keys")] IReadOnlyList<ProductTeamKeyBody> Keys);
 
-internal sealed record ProductTeamListBody([property: JsonPropertyName("results")] IReadOnlyList<ProductTeamBody> Results);
+internal sealed record ProductTeamListBody(
+    [property: JsonPropertyName("results")] IReadOnlyList<ProductTeamBody> Results,
+    [property: JsonPropertyName("next_cursor")] string? NextCursor = null);
+
+/// <summary>The body of both PATCH routes.</summary>
+internal sealed record RenameBody([property: JsonPropertyName("name")] string Name);
 
 internal sealed record CreateProductBody([property: JsonPropertyName("name")] string Name);
 
@@ -49,7 +54,9 @@ internal sealed record SearchOrganisationBody(
     [property: JsonPropertyName("org_code")] string OrgCode,
     [property: JsonPropertyName("product_teams")] IReadOnlyList<SearchTeamBody> ProductTeams);
 
-internal sealed record SearchResultsBody([property: JsonPropertyName("results")] IReadOnlyList<SearchOrganisationBody> Results);
+internal sealed record SearchResultsBody(
+    [property: JsonPropertyName("results")] IReadOnlyList<SearchOrganisationBody> Results,
+    [property: JsonPropertyName("next_cursor")] string? NextCursor = null);
 
 /// <summary>Both <c>RESOURCE_DELETED</c> answers and <c>/_status</c>.</summary>
 internal sealed record OutcomeBody(
@@ -61,3 +68,26 @@ internal sealed record ErrorItemBody(
     [property: JsonPropertyName("message")] string Message);
 
 internal sealed record ErrorsBody([property: JsonPropertyName("errors")] IReadOnlyList<ErrorItemBody> Errors);
+
+internal sealed record FieldChangeBody(
+    [property: JsonPropertyName("field")] string Field,
+    [property: JsonPropertyName("old")] string? Old,
+    [property: JsonPropertyName("new")] string? New);
+
+internal sealed record EventBody(
+    [property: JsonPropertyName("event_id")] string EventId,
+    [property: JsonPropertyName("entity_type")] string EntityType,
+    [property: JsonPropertyName("entity_id")] string EntityId,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("occurred_on")] string OccurredOn,
+    [property: JsonPropertyName("version")] long Version,
+    [property: JsonPropertyName("request_id")] string? RequestId,
+    [property: JsonPropertyName("correlation_id")] string? CorrelationId,
+    [property: JsonPropertyName("actor")] string Actor,
+    [property: JsonPropertyName("changes")] IReadOnlyList<FieldChangeBody> Changes);
+
+internal sealed record HistoryBody([property: JsonPropertyName("events")] IReadOnlyList<EventBody> Events);
+
+internal sealed record FeedBody(
+    [property: JsonPropertyName("events")] IReadOnlyList<EventBody> Events,
+    [property: JsonPropertyName("next_cursor")] string NextCursor);

@@ -131,11 +131,17 @@ public abstract class HeaderTests(CpmService service)
 
     [Theory]
     [InlineData("/ProductTeam", "GET,OPTIONS,POST")]
-    [InlineData("/ProductTeam/some-team", "DELETE,GET,OPTIONS")]
+    [InlineData("/ProductTeam/some-team", "DELETE,GET,OPTIONS,PATCH")]
+    [InlineData("/ProductTeam/some-team/Restore", "OPTIONS,POST")]
+    [InlineData("/ProductTeam/some-team/History", "GET,OPTIONS")]
+    [InlineData("/Product/P.AAA-AAA/History", "GET,OPTIONS")]
+    [InlineData("/ProductTeam/some-team/Product/P.AAA-AAA/Restore", "OPTIONS,POST")]
+    [InlineData("/Events", "GET,OPTIONS")]
+    [InlineData("/Export", "GET,OPTIONS")]
     [InlineData("/ProductTeam/some-team/Product", "OPTIONS,POST")]
     [InlineData("/Product", "GET,OPTIONS")]
     [InlineData("/Product/P.AAA-AAA", "GET,OPTIONS")]
-    [InlineData("/ProductTeam/some-team/Product/P.AAA-AAA", "DELETE,OPTIONS")]
+    [InlineData("/ProductTeam/some-team/Product/P.AAA-AAA", "DELETE,OPTIONS,PATCH")]
     [InlineData("/_status", "GET,OPTIONS")]
     public async Task PreflightNeedsNoKeyAndListsTheRoutesMethods(string path, string methods)
     {
