@@ -10,6 +10,7 @@ internal static class AuthServiceCollectionExtensions
             .Validate(options => options.ApiKeys.Count > 0 || environment.IsDevelopment(),
                 "No api keys are configured: set Auth:ApiKeys:0 (for example --Auth:ApiKeys:0=<key> or the environment variable Auth__ApiKeys__0).")
             .ValidateOnStart();
+        services.AddSsmApiKeys(configuration);
         services.AddSingleton<CallerDirectory>();
         services.AddSingleton<ApiKeyFilter>();
         return services;
