@@ -55,6 +55,20 @@ public sealed class SsmApiKeysTests(SsmApiKeysTests.MotoSsm ssm) : IClassFixture
     }
 
     [Fact]
+    public async Task UnreachableSsmStopsStartUpNamingTheParameter()
+    {
+        var parameter = await ssm.PutSecureStringAsync("never-read-key");
+
+        var failure = await Service.StartupFailureAsync(ssm, new()
+        {
+            ["Auth:ApiKeysParameter"] = parameter,
+            ["Auth:SsmServiceUrl"] = $"http://127.0.0.1:{MotoSsm.FreePort()}",
+        });
+
+        Assert.StartsWith($"Could not read the api keys from SSM parameter '{parameter}' (Auth:ApiKeysParameter): ", failure.Message);
+    }
+
+    [Fact]
     public async Task MalformedParameterStopsStartUpWithoutRevealingItsValue()
     {
         var parameter = await ssm.PutSecureStringAsync("""["secret-fragment", 42""");
@@ -79,7 +93,7 @@ public sealed class SsmApiKeysTests(SsmApiKeysTests.MotoSsm ssm) : IClassFixture
 
         private Service(MotoSsm ssm, Dictionary<string, string?> settings)
         {
-            settings["Auth:SsmServiceUrl"] = ssm.ServiceUrl;
+            settings.TryAdd("Auth:SsmServiceUrl", ssm.ServiceUrl);
             settings["Storage:Provider"] = "Sqlite";
             settings["Storage:Sqlite:Path"] = Path.Combine(_directory, "cpm.db");
             // Never called: /_status does not reach ODS.
@@ -194,7 +208,8 @@ public sealed class SsmApiKeysTests(SsmApiKeysTests.MotoSsm ssm) : IClassFixture
             return Task.CompletedTask;
         }
 
-        private static int FreePort()
+        /// <summary>A loopback port nothing listens on once this returns.</summary>
+        public static int FreePort()
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
