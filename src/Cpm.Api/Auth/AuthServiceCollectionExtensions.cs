@@ -14,6 +14,7 @@ internal static class AuthServiceCollectionExtensions
             .Validate(options => options.ApiKeys.Count > 0 || options.Clients.Count > 0 || environment.IsDevelopment(),
                 "No api keys are configured: set Auth:ApiKeys:0 (for example --Auth:ApiKeys:0=<key> or the environment variable Auth__ApiKeys__0) or Auth:Clients.")
             .ValidateOnStart();
+        services.AddSsmApiKeys(configuration);
         services.AddSingleton<CallerDirectory>();
         services.AddSingleton<ApiKeyFilter>();
         services.AddSingleton<ScopeFilter>();
