@@ -18,6 +18,12 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
 {
     public const string ApiKey = "test-key-0";
     public const string SecondApiKey = "test-key-1";
+    public const string ReaderKey = "reader-key";
+    public const string LimitedWriterKey = "limited-writer-key";
+    public const string AdminKey = "admin-key";
+
+    /// <summary>The only organisation the limited writer may write to.</summary>
+    public const string LimitedWriterOrganisation = "LIMITED1";
 
     private WebApplicationFactory<Program>? _factory;
     private HttpClient? _http;
@@ -37,7 +43,20 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
             ["Auth:ApiKeys:0"] = ApiKey,
             ["Auth:ApiKeys:1"] = SecondApiKey,
             ["Ods:BaseUrl"] = Ord.BaseUrl,
+            ["Auth:Clients:0:Name"] = "reporting",
+            ["Auth:Clients:0:KeyHash"] = Sha256Hex(ReaderKey),
+            ["Auth:Clients:0:Scopes:0"] = "read",
+            ["Auth:Clients:1:Name"] = "limited-writer",
+            ["Auth:Clients:1:KeyHash"] = Sha256Hex(LimitedWriterKey).ToLowerInvariant(),
+            ["Auth:Clients:1:Scopes:0"] = "read",
+            ["Auth:Clients:1:Scopes:1"] = "write",
+            ["Auth:Clients:1:OdsCodes:0"] = LimitedWriterOrganisation.ToLowerInvariant(),
+            ["Auth:Clients:2:Name"] = "operator",
+            ["Auth:Clients:2:KeyHash"] = Sha256Hex(AdminKey),
+            ["Auth:Clients:2:Scopes:0"] = "admin",
+            ["Auth:Clients:2:Scopes:1"] = "read",
         };
+        ConfigureSettings(settings);
         await ConfigureStorageAsync(settings);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
@@ -82,6 +101,14 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
     }
 
     protected abstract Task ConfigureStorageAsync(IDictionary<string, string?> settings);
+
+    /// <summary>For fixtures that need more settings (webhooks, say).</summary>
+    protected virtual void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+    }
+
+    private static string Sha256Hex(string key) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }
 
 public class SqliteService : CpmService
