@@ -5,6 +5,7 @@ using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Status;
 using Cpm.Api.Storage;
+using Cpm.Api.Ui;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,6 +20,7 @@ var app = builder.Build();
 
 app.UseMiddleware<RequestContextMiddleware>();
 app.UseContractStatusCodePages();
+app.UseSelfServiceUi();
 
 var api = app.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
 api.MapStatus();
