@@ -9,6 +9,7 @@ using Cpm.Api.ProductTeams;
 using Cpm.Api.Status;
 using Cpm.Api.Storage;
 using Cpm.Api.Telemetry;
+using Cpm.Api.Ui;
 using Cpm.Api.Webhooks;
 
 var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
@@ -34,6 +35,7 @@ if (import is not null)
 
 app.UseMiddleware<RequestContextMiddleware>();
 app.UseContractStatusCodePages();
+app.UseSelfServiceUi();
 
 app.MapHealth();
 app.MapCpmDocs();

@@ -1,0 +1,32 @@
+namespace Cpm.Api.Ui;
+
+/// <summary>
+/// The self-service pages: static files from wwwroot/ui served at /ui/ on the service's own
+/// origin, so they call the API as any client does, with no CORS and no server-side state.
+/// The files are built from this folder (see docs/UI.md) and committed.
+/// </summary>
+internal static class UiApplicationBuilderExtensions
+{
+    // Everything a page loads comes from this origin: no inline script or style, no CDN.
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    public static IApplicationBuilder UseSelfServiceUi(this IApplicationBuilder app)
+    {
+        // wwwroot holds only ui/, so /ui/... maps to wwwroot/ui/... and nothing else is served.
+        app.UseDefaultFiles();
+        return app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = context =>
+            {
+                var headers = context.Context.Response.Headers;
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "no-referrer";
+                // Revalidate on each load (a cheap ETag check) so a new release is seen at once.
+                headers.CacheControl = "no-cache";
+            },
+        });
+    }
+}

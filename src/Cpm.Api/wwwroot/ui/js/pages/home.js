@@ -1,0 +1,4 @@
+import { apiKey, showFlash } from '../cpm.js';
+
+showFlash();
+document.getElementById(apiKey.get() ? 'actions' : 'key-needed').hidden = false;

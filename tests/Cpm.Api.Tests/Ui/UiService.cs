@@ -1,0 +1,115 @@
+using System.Net;
+using Cpm.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Cpm.Api.Tests.Ui;
+
+/// <summary>
+/// The service on a real Kestrel port on 127.0.0.1 (a browser cannot reach the in-memory test
+/// server), on a temp SQLite file, with the fake ORD; and one headless Debian Chromium for the
+/// test class, driven by Playwright's bundled driver (it never downloads a browser).
+/// </summary>
+public sealed class UiService : IAsyncLifetime
+{
+    public const string ApiKey = "ui-test-key";
+
+    /// <summary>Debian's package (apt-get install chromium); CPM_CHROMIUM points elsewhere.</summary>
+    public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CPM_CHROMIUM") ?? "/usr/bin/chromium";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("cpm-ui-tests-").FullName;
+    private KestrelCpmFactory? _factory;
+    private IPlaywright? _playwright;
+    private HttpClient? _http;
+
+    public FakeOrd Ord { get; private set; } = null!;
+
+    /// <summary>The service's root, ending in a slash; the UI is at <c>ui/</c> below it.</summary>
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Screenshots of every page the tests check, kept as test artifacts.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "ui-screenshots");
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"No Chromium at {ChromiumPath}: install Debian's package (apt-get install -y chromium) or set CPM_CHROMIUM.");
+        }
+
+        Ord = await FakeOrd.StartAsync();
+        _factory = new KestrelCpmFactory(new Dictionary<string, string?>
+        {
+            ["Auth:ApiKeys:0"] = ApiKey,
+            ["Ods:BaseUrl"] = Ord.BaseUrl,
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:Sqlite:Path"] = Path.Combine(_directory, "cpm.db"),
+            // Every page load is a dozen static requests; their log lines would only bury failures.
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        _factory.StartServer();
+        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        _http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+        Directory.CreateDirectory(ScreenshotDirectory);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Timeout = 30_000,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
+        });
+    }
+
+    /// <summary>A client for arranging data through the API itself, with the valid key.</summary>
+    public CpmClient Api() => new(_http!, ApiKey, "1");
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        _http?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        if (Ord is not null)
+        {
+            await Ord.DisposeAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private sealed class KestrelCpmFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Test");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}
