@@ -21,8 +21,6 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Scopes, IReadOnl
     public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
 
     public bool MayWriteTo(string odsCode) => OdsCodes is null || OdsCodes.Contains(odsCode);
-
-    public string OrganisationDenied(string odsCode) => $"Caller '{Name}' may not write to organisation '{odsCode}'";
 }
 
 /// <summary>

@@ -39,3 +39,16 @@ internal static class ScopeExtensions
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope)
         where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new RequiredScope(scope));
 }
+
+/// <summary>A caller's organisation limit: writes only to teams of the organisations it names.</summary>
+internal static class OrganisationScope
+{
+    /// <summary>Null when the caller may write to the organisation; otherwise the 403 to answer.</summary>
+    public static IResult? Deny(HttpContext context, string odsCode)
+    {
+        var caller = Caller.Current(context);
+        return caller.MayWriteTo(odsCode)
+            ? null
+            : ApiResults.Error(ErrorCodes.AccessDenied, $"Caller '{caller.Name}' may not write to organisation '{odsCode}'");
+    }
+}

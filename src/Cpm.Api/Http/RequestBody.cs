@@ -9,6 +9,23 @@ internal static class RequestBody
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>A request model's validation: the model, or null with the errors.</summary>
+    public delegate T? Validator<T>(JsonDict body, out IReadOnlyList<ApiError> errors)
+        where T : class;
+
+    /// <summary>The body read and validated as <typeparamref name="T"/>, or the 4xx result to answer with instead.</summary>
+    public static async Task<(T? Model, IResult? Error)> ReadValidAsync<T>(HttpRequest request, Validator<T> validate, CancellationToken cancellationToken)
+        where T : class
+    {
+        var (body, error) = await ReadObjectAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        return validate(body!, out var errors) is { } model ? (model, null) : (null, ApiResults.Errors(errors));
+    }
+
     /// <summary>The parsed object, or the 4xx result to answer with instead. Read once per request.</summary>
     public static async Task<(JsonDict? Body, IResult? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {

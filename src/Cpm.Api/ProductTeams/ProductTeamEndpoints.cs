@@ -66,21 +66,15 @@ internal static class ProductTeamEndpoints
 
     private static async Task<IResult> CreateAsync(HttpContext context, ICpmStore store, OdsClient ods, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(context.Request, cancellationToken);
-        if (bodyError is not null)
+        var (request, invalid) = await RequestBody.ReadValidAsync(context.Request, CreateProductTeamRequest.Validate, cancellationToken);
+        if (request is null)
         {
-            return bodyError;
+            return invalid!;
         }
 
-        if (CreateProductTeamRequest.Validate(body!, out var errors) is not { } request)
+        if (OrganisationScope.Deny(context, request.OdsCode) is { } denied)
         {
-            return ApiResults.Errors(errors);
-        }
-
-        var caller = Caller.Current(context);
-        if (!caller.MayWriteTo(request.OdsCode))
-        {
-            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(request.OdsCode));
+            return denied;
         }
 
         switch (await ods.CheckAsync(request.OdsCode, cancellationToken))
@@ -154,15 +148,10 @@ internal static class ProductTeamEndpoints
 
     private static async Task<IResult> RenameAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpContext context, ICpmStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(context.Request, cancellationToken);
-        if (bodyError is not null)
+        var (name, invalid) = await RequestBody.ReadValidAsync(context.Request, UpdateRequests.ValidateTeamName, cancellationToken);
+        if (name is null)
         {
-            return bodyError;
-        }
-
-        if (UpdateRequests.ValidateTeamName(body!, out var errors) is not { } name)
-        {
-            return ApiResults.Errors(errors);
+            return invalid!;
         }
 
         if (await store.FindTeamAsync(teamKey, cancellationToken) is not { } team)
@@ -170,10 +159,9 @@ internal static class ProductTeamEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
-        var caller = Caller.Current(context);
-        if (!caller.MayWriteTo(team.OdsCode))
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(team.OdsCode));
+            return denied;
         }
 
         if (Preconditions.Check(context.Request, team.Version, team.ETag, context.Response) is { } failed)
@@ -206,10 +194,9 @@ internal static class ProductTeamEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
-        var caller = Caller.Current(context);
-        if (!caller.MayWriteTo(team.OdsCode))
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(team.OdsCode));
+            return denied;
         }
 
         var deletion = await store.DeleteTeamAsync(team.Id, WriteContext.For(context, time), cancellationToken);
@@ -230,10 +217,9 @@ internal static class ProductTeamEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamId));
         }
 
-        var caller = Caller.Current(context);
-        if (!caller.MayWriteTo(team.OdsCode))
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(team.OdsCode));
+            return denied;
         }
 
         if (team.IsActive)

@@ -77,15 +77,10 @@ internal static class ProductEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(context.Request, cancellationToken);
-        if (bodyError is not null)
+        var (request, invalid) = await RequestBody.ReadValidAsync(context.Request, CreateProductRequest.Validate, cancellationToken);
+        if (request is null)
         {
-            return bodyError;
-        }
-
-        if (CreateProductRequest.Validate(body!, out var errors) is not { } request)
-        {
-            return ApiResults.Errors(errors);
+            return invalid!;
         }
 
         if (await store.FindTeamAsync(teamKey, cancellationToken) is not { } team)
@@ -93,7 +88,7 @@ internal static class ProductEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
-        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
             return denied;
         }
@@ -139,15 +134,10 @@ internal static class ProductEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(context.Request, cancellationToken);
-        if (bodyError is not null)
+        var (name, invalid) = await RequestBody.ReadValidAsync(context.Request, UpdateRequests.ValidateProductName, cancellationToken);
+        if (name is null)
         {
-            return bodyError;
-        }
-
-        if (UpdateRequests.ValidateProductName(body!, out var errors) is not { } name)
-        {
-            return ApiResults.Errors(errors);
+            return invalid!;
         }
 
         if (await store.FindTeamAsync(teamKey, cancellationToken) is not { } team)
@@ -160,7 +150,7 @@ internal static class ProductEndpoints
             return ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
         }
 
-        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
             return denied;
         }
@@ -200,7 +190,7 @@ internal static class ProductEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
-        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
             return denied;
         }
@@ -230,7 +220,7 @@ internal static class ProductEndpoints
             return ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
         }
 
-        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
             return denied;
         }
@@ -289,12 +279,6 @@ internal static class ProductEndpoints
         }
 
         return ApiResults.Json(StatusCodes.Status200OK, json.EndObject());
-    }
-
-    private static IResult? OrganisationDenied(HttpContext context, string odsCode)
-    {
-        var caller = Caller.Current(context);
-        return caller.MayWriteTo(odsCode) ? null : ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(odsCode));
     }
 
     private static string TeamDeleted(string teamId) => $"Product Team {teamId} is deleted; restore it first";
