@@ -1,12 +1,18 @@
 using Cpm.Api.Auth;
+using Cpm.Api.Docs;
+using Cpm.Api.Events;
+using Cpm.Api.Export;
 using Cpm.Api.Http;
 using Cpm.Api.Ods;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Status;
 using Cpm.Api.Storage;
+using Cpm.Api.Telemetry;
+using Cpm.Api.Webhooks;
 
-var builder = WebApplication.CreateBuilder(args);
+var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
+var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
 
 builder.Logging.ClearProviders().AddJsonConsole(options => options.IncludeScopes = true);
 builder.Services.AddSingleton(TimeProvider.System);
@@ -14,20 +20,34 @@ builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddCpmStorage(builder.Configuration);
 builder.Services.AddOdsClient(builder.Configuration);
 builder.Services.AddProductIds(builder.Configuration);
+builder.Services.AddWebhooks(builder.Configuration);
+builder.Services.AddCpmHealthChecks();
+builder.Services.AddCpmTelemetry(builder.Configuration);
+builder.Services.AddCpmOpenApi();
 
 var app = builder.Build();
+
+if (import is not null)
+{
+    return await ImportCommand.RunAsync(app.Services, import, Console.Out);
+}
 
 app.UseMiddleware<RequestContextMiddleware>();
 app.UseContractStatusCodePages();
 
-var api = app.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
+app.MapHealth();
+app.MapCpmDocs();
+var api = app.MapGroup("").RequireApiKey();
 api.MapStatus();
-var versioned = api.MapGroup("").AddEndpointFilter<VersionHeaderFilter>();
+var versioned = api.MapGroup("").RequireVersionHeader().RequireScopes();
 versioned.MapProductTeams();
 versioned.MapProducts();
+versioned.MapEvents();
+versioned.MapExport();
 app.MapPreflightRequests();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

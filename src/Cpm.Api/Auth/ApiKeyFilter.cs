@@ -24,3 +24,15 @@ internal sealed class ApiKeyFilter(CallerDirectory callers) : IEndpointFilter
         return await next(context);
     }
 }
+
+/// <summary>Marks endpoints behind <see cref="ApiKeyFilter"/>, for the OpenAPI document.</summary>
+internal sealed class ApiKeyMetadata;
+
+internal static class ApiKeyExtensions
+{
+    public static RouteGroupBuilder RequireApiKey(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<ApiKeyFilter>().WithMetadata(new ApiKeyMetadata());
+        return group;
+    }
+}

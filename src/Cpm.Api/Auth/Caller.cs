@@ -5,10 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Cpm.Api.Auth;
 
 /// <summary>Who is calling: the name recorded as the actor, and what the caller may do.</summary>
-internal sealed record Caller(string Name, IReadOnlySet<string> Scopes)
+internal sealed record Caller(string Name, IReadOnlySet<string> Scopes, IReadOnlySet<string>? OdsCodes)
 {
     public const string ReadScope = "read";
     public const string WriteScope = "write";
+    public const string AdminScope = "admin";
 
     private static readonly object ItemKey = new();
 
@@ -18,11 +19,16 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Scopes)
         Find(context) ?? throw new InvalidOperationException("The api key filter has not run for this endpoint.");
 
     public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
+
+    public bool MayWriteTo(string odsCode) => OdsCodes is null || OdsCodes.Contains(odsCode);
+
+    public string OrganisationDenied(string odsCode) => $"Caller '{Name}' may not write to organisation '{odsCode}'";
 }
 
 /// <summary>
-/// The configured keys, held only as SHA-256 hashes. A presented key is hashed and compared with
-/// every known hash in constant time, so neither its content nor its length leaks through timing.
+/// The configured callers, held only as SHA-256 hashes of their keys. A presented key is hashed
+/// and compared with every known hash in constant time, so neither its content nor its length
+/// leaks through timing.
 /// </summary>
 internal sealed class CallerDirectory
 {
@@ -31,9 +37,16 @@ internal sealed class CallerDirectory
     public CallerDirectory(IOptions<AuthOptions> options)
     {
         var plainKeyScopes = new HashSet<string>([Caller.ReadScope, Caller.WriteScope], StringComparer.Ordinal);
-        _callers = options.Value.ApiKeys
-            .Select((key, index) => (Hash(key), new Caller($"apikey-{index}", plainKeyScopes)))
-            .ToArray();
+        _callers =
+        [
+            .. options.Value.ApiKeys.Select((key, index) => (Hash(key), new Caller($"apikey-{index}", plainKeyScopes, null))),
+            .. options.Value.Clients.Select(client => (
+                Convert.FromHexString(client.KeyHash),
+                new Caller(
+                    client.Name,
+                    new HashSet<string>(client.Scopes, StringComparer.Ordinal),
+                    client.OdsCodes.Count > 0 ? new HashSet<string>(client.OdsCodes, StringComparer.OrdinalIgnoreCase) : null))),
+        ];
     }
 
     public Caller? Identify(string presentedKey)

@@ -14,6 +14,8 @@ internal static class ErrorCodes
     public const string ServiceError = "SERVICE_ERROR";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
     public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
+    public const string PreconditionFailed = "PRECONDITION_FAILED";
+    public const string PreconditionRequired = "PRECONDITION_REQUIRED";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
 
     public static int Status(string code) => code switch
@@ -24,6 +26,8 @@ internal static class ErrorCodes
         MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         Conflict => StatusCodes.Status409Conflict,
         PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
+        PreconditionFailed => StatusCodes.Status412PreconditionFailed,
+        PreconditionRequired => StatusCodes.Status428PreconditionRequired,
         UnprocessableEntity => StatusCodes.Status422UnprocessableEntity,
         ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
@@ -35,8 +39,12 @@ internal static class ApiResults
 {
     public const string JsonContentType = "application/json";
 
-    public static IResult Json(int status, PythonJsonWriter body) =>
-        new ByteResult(status, body.ToUtf8Bytes());
+    public static IResult Json(int status, PythonJsonWriter body, string? etag = null) =>
+        new ByteResult(status, body.ToUtf8Bytes(), etag);
+
+    /// <summary>An answer remembered for an idempotent POST, sent again as it was.</summary>
+    public static IResult Stored(int status, string body, string? etag) =>
+        new ByteResult(status, System.Text.Encoding.ASCII.GetBytes(body), etag);
 
     public static IResult Error(string code, string message) => Errors([new ApiError(code, message)]);
 
@@ -66,7 +74,7 @@ internal static class ApiResults
     public static Task WriteErrorAsync(HttpContext context, string code, string message) =>
         Error(code, message).ExecuteAsync(context);
 
-    private sealed class ByteResult(int status, byte[] body) : IResult, IStatusCodeHttpResult
+    private sealed class ByteResult(int status, byte[] body, string? etag = null) : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;
 
@@ -76,6 +84,11 @@ internal static class ApiResults
             response.StatusCode = status;
             response.ContentType = JsonContentType;
             response.ContentLength = body.Length;
+            if (etag is not null)
+            {
+                response.Headers.ETag = etag;
+            }
+
             return response.Body.WriteAsync(body).AsTask();
         }
     }

@@ -69,6 +69,41 @@ internal sealed class PythonJsonWriter
     public PythonJsonWriter Timestamp(string name, DateTimeOffset? value) =>
         Key(name).String(value is { } at ? PythonTime.Format(at) : null);
 
+    /// <summary>
+    /// Any parsed JSON value (see <see cref="PythonJsonParser"/>); with <paramref name="sortKeys"/>
+    /// a canonical form, so two bodies equal as parsed JSON write the same text.
+    /// </summary>
+    public PythonJsonWriter Value(object? value, bool sortKeys = false)
+    {
+        switch (value)
+        {
+            case JsonDict dict:
+                StartObject();
+                foreach (var (key, item) in sortKeys ? dict.OrderBy(pair => pair.Key, StringComparer.Ordinal) : dict.AsEnumerable())
+                {
+                    Key(key).Value(item, sortKeys);
+                }
+
+                return EndObject();
+            case List<object?> list:
+                StartArray();
+                foreach (var item in list)
+                {
+                    Value(item, sortKeys);
+                }
+
+                return EndArray();
+            case bool flag:
+                return Boolean(flag);
+            case string text:
+                return String(text);
+            case null:
+                return Null();
+            default:
+                return Raw(Convert.ToString(value, CultureInfo.InvariantCulture)!);
+        }
+    }
+
     /// <summary>Appends an already serialised value (for example a stored fragment).</summary>
     public PythonJsonWriter Raw(string json)
     {

@@ -9,8 +9,20 @@ internal static class RequestBody
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The parsed object, or the 4xx result to answer with instead.</summary>
+    /// <summary>The parsed object, or the 4xx result to answer with instead. Read once per request.</summary>
     public static async Task<(JsonDict? Body, IResult? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.HttpContext.Features.Get<ParsedBody>() is { } parsed)
+        {
+            return (parsed.Body, parsed.Error);
+        }
+
+        var result = await ParseAsync(request, cancellationToken);
+        request.HttpContext.Features.Set(new ParsedBody(result.Body, result.Error));
+        return result;
+    }
+
+    private static async Task<(JsonDict? Body, IResult? Error)> ParseAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBytes)
         {
@@ -49,6 +61,8 @@ internal static class RequestBody
             return (null, ApiResults.Error(ErrorCodes.ValidationError, $"Invalid JSON body was provided: {invalid.Message}"));
         }
     }
+
+    private sealed record ParsedBody(JsonDict? Body, IResult? Error);
 
     private static IResult TooLarge() =>
         ApiResults.Error(ErrorCodes.PayloadTooLarge, $"Request body is larger than the limit of {MaxBytes} bytes");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Cpm.Api.Auth;
 using Cpm.Api.Storage;
 
@@ -21,6 +22,7 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
         var requestId = HeaderOrNull(request, RequestIdHeader);
         var correlationId = HeaderOrNull(request, CorrelationIdHeader);
         SetStandardHeaders(response, requestId, correlationId);
+        Activity.Current?.SetTag("cpm.request_id", requestId).SetTag("cpm.correlation_id", correlationId);
 
         using (logger.BeginScope(new Dictionary<string, object?> { [RequestIdHeader] = requestId, [CorrelationIdHeader] = correlationId }))
         {

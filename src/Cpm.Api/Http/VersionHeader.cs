@@ -93,3 +93,15 @@ internal sealed class VersionHeaderFilter : IEndpointFilter
         return negative ? -value : value;
     }
 }
+
+/// <summary>Marks endpoints behind <see cref="VersionHeaderFilter"/>, for the OpenAPI document.</summary>
+internal sealed class VersionHeaderMetadata;
+
+internal static class VersionHeaderExtensions
+{
+    public static RouteGroupBuilder RequireVersionHeader(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<VersionHeaderFilter>().WithMetadata(new VersionHeaderMetadata());
+        return group;
+    }
+}

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cpm.Api.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Cpm.Api.Ods;
@@ -26,7 +27,7 @@ internal enum OdsVerdict
 /// standard resilience handler configured in <see cref="OdsServiceCollectionExtensions"/>;
 /// here only the verdict: 2xx valid, 4xx invalid, anything else (after retries) unavailable.
 /// </summary>
-internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes knownGood, IOptions<OdsOptions> options, ILogger<OdsClient> logger)
+internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes knownGood, CpmMetrics metrics, IOptions<OdsOptions> options, ILogger<OdsClient> logger)
 {
     public string UrlFor(string odsCode) => $"{options.Value.BaseUrl.TrimEnd('/')}/{odsCode}";
 
@@ -41,10 +42,12 @@ internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes known
 
         if (knownGood.Contains(odsCode))
         {
+            metrics.OdsChecked("cached");
             return OdsVerdict.Valid;
         }
 
         var verdict = await AskAsync(odsCode, cancellationToken);
+        metrics.OdsChecked(verdict.ToString().ToLowerInvariant());
         if (verdict == OdsVerdict.Valid)
         {
             knownGood.Add(odsCode);

@@ -31,8 +31,15 @@ internal sealed record ProductTeam(
 
     public static string NotFoundMessage(string key) => $"Could not find ProductTeam for key ('{key}')";
 
+    public string ETag => $"W/\"{Version}\"";
+
     public ProductTeam Deleted(DateTimeOffset now) =>
         this with { Status = EntityStatus.Inactive, UpdatedOn = now, DeletedOn = now, Version = Version + 1 };
+
+    public ProductTeam Renamed(string name, DateTimeOffset now) => this with { Name = name, UpdatedOn = now, Version = Version + 1 };
+
+    public ProductTeam Restored(DateTimeOffset now) =>
+        this with { Status = EntityStatus.Active, UpdatedOn = now, DeletedOn = null, Version = Version + 1 };
 
     public PythonJsonWriter WriteTo(PythonJsonWriter json)
     {

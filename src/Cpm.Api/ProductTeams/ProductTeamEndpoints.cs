@@ -1,3 +1,5 @@
+using Cpm.Api.Auth;
+using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.Ods;
 using Cpm.Api.Storage;
@@ -8,15 +10,57 @@ namespace Cpm.Api.ProductTeams;
 internal static class ProductTeamEndpoints
 {
     private const string ListModel = "ListProductTeamsQueryParams";
+    private const string ReadModel = "ReadProductTeamQueryParams";
     private const string OrganisationCode = "organisation_code";
+    private const string AliasTaken = "Item already exists";
+    private const string ExampleId = "808a36db-a52a-4130-b71e-d9cbcbaed15b";
 
     public static RouteGroupBuilder MapProductTeams(this IEndpointRouteBuilder routes)
     {
+        var notFound = new ApiError(ErrorCodes.ResourceNotFound, ProductTeam.NotFoundMessage(ExampleId));
         var group = routes.MapGroup("/ProductTeam").WithTags("Product teams");
-        group.MapPost("", CreateAsync);
-        group.MapGet("", ListAsync);
-        group.MapGet("/{product_team_id}", GetAsync);
-        group.MapDelete("/{product_team_id}", DeleteAsync);
+        group.MapPost("", CreateAsync)
+            .WithSummary("Create a product team, after checking its ODS code")
+            .Accepts<CreateProductTeamBody>(ApiResults.JsonContentType)
+            .Produces<ProductTeamBody>(StatusCodes.Status201Created, ApiResults.JsonContentType)
+            .WithErrors(
+                CommonErrors.InvalidJson,
+                new(ErrorCodes.MissingValue, $"{CreateProductTeamRequest.Model}.name: field required"),
+                new(ErrorCodes.ValidationError, AliasTaken),
+                new(ErrorCodes.UnprocessableEntity, InvalidOdsCode($"{OdsOptions.PublicBaseUrl}/F5H1R")),
+                new(ErrorCodes.ServiceUnavailable, OdsUnavailable("F5H1R")),
+                CommonErrors.TooLarge)
+            .Idempotent();
+        group.MapGet("", ListAsync)
+            .WithSummary("List an organisation's live product teams, ordered by id; limit and cursor page it")
+            .Produces<ProductTeamListBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(new ApiError(ErrorCodes.MissingValue, $"{ListModel}.{OrganisationCode}: field required"));
+        group.MapGet("/{product_team_id}", GetAsync)
+            .WithSummary("Read a product team by its id or its alias (include_deleted=true: deleted ones too, by id)")
+            .Produces<ProductTeamBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(notFound);
+        group.MapPatch("/{product_team_id}", RenameAsync)
+            .WithSummary("Rename a live product team; If-Match with its ETag is required")
+            .Accepts<RenameBody>(ApiResults.JsonContentType)
+            .Produces<ProductTeamBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(
+                new(ErrorCodes.ValidationError, $"{UpdateRequests.TeamModel}.ods_code: extra fields not permitted"),
+                notFound,
+                new(ErrorCodes.PreconditionRequired, Preconditions.Required),
+                new(ErrorCodes.PreconditionFailed, Preconditions.Failed));
+        group.MapDelete("/{product_team_id}", DeleteAsync)
+            .WithSummary("Delete a product team that has no live products")
+            .Produces<OutcomeBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(notFound, new(ErrorCodes.Conflict, HasProducts(["P.FYK-7WA", "P.H47-LPE"])));
+        group.MapPost("/{product_team_id}/Restore", RestoreAsync)
+            .WithSummary("Bring back a deleted product team, by its own id; its products stay deleted")
+            .Produces<ProductTeamBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(notFound, new(ErrorCodes.Conflict, NotDeleted(ExampleId)), new(ErrorCodes.Conflict, AliasNowTaken(ExampleId)))
+            .Idempotent();
+        group.MapGet("/{product_team_id}/History", HistoryAsync)
+            .WithSummary("The team's events, oldest first (by id, or by alias while the team is live)")
+            .Produces<HistoryBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(notFound);
         return group;
     }
 
@@ -33,30 +77,46 @@ internal static class ProductTeamEndpoints
             return ApiResults.Errors(errors);
         }
 
+        var caller = Caller.Current(context);
+        if (!caller.MayWriteTo(request.OdsCode))
+        {
+            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(request.OdsCode));
+        }
+
         switch (await ods.CheckAsync(request.OdsCode, cancellationToken))
         {
             case OdsVerdict.Invalid:
-                return ApiResults.Error(ErrorCodes.UnprocessableEntity, $"Invalid ODS Code: could not resolve '{ods.UrlFor(request.OdsCode)}'");
+                return ApiResults.Error(ErrorCodes.UnprocessableEntity, InvalidOdsCode(ods.UrlFor(request.OdsCode)));
             case OdsVerdict.Unavailable:
                 context.Response.Headers.RetryAfter = "5";
-                return ApiResults.Error(ErrorCodes.ServiceUnavailable,
-                    $"ODS is unavailable: could not check ODS code '{request.OdsCode}'; nothing was created, try again later");
+                return ApiResults.Error(ErrorCodes.ServiceUnavailable, OdsUnavailable(request.OdsCode));
         }
 
         var write = WriteContext.For(context, time);
         var team = new ProductTeam(Guid.NewGuid().ToString(), request.Name, request.OdsCode, EntityStatus.Active, write.Now, null, null, request.Keys, 1);
-        if (!await store.CreateTeamAsync(team, write, cancellationToken))
+        var json = team.WriteTo(new PythonJsonWriter());
+        if (!await store.CreateTeamAsync(team, write.Answering(context, StatusCodes.Status201Created, json, team.ETag), cancellationToken))
         {
-            return ApiResults.Error(ErrorCodes.ValidationError, "Item already exists");
+            return ApiResults.Error(ErrorCodes.ValidationError, AliasTaken);
         }
 
-        return ApiResults.Json(StatusCodes.Status201Created, team.WriteTo(new PythonJsonWriter()));
+        return ApiResults.Json(StatusCodes.Status201Created, json, team.ETag);
     }
 
-    private static async Task<IResult> GetAsync([FromRoute(Name = "product_team_id")] string teamKey, ICpmStore store, CancellationToken cancellationToken) =>
-        await store.FindTeamAsync(teamKey, cancellationToken) is { } team
-            ? ApiResults.Json(StatusCodes.Status200OK, team.WriteTo(new PythonJsonWriter()))
+    private static async Task<IResult> GetAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
+    {
+        var includeDeleted = IncludeDeleted.Read(request, ReadModel, out var error);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var team = await store.FindTeamAsync(teamKey, cancellationToken)
+            ?? (includeDeleted ? await store.GetTeamAsync(teamKey, cancellationToken) : null);
+        return team is not null
+            ? ApiResults.Json(StatusCodes.Status200OK, team.WriteTo(new PythonJsonWriter()), team.ETag)
             : ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+    }
 
     private static async Task<IResult> ListAsync(HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
     {
@@ -67,19 +127,76 @@ internal static class ProductTeamEndpoints
             model.Missing(OrganisationCode);
         }
 
-        model.RejectUnknownFields(query.Keys, OrganisationCode);
+        var scope = $"teams:{odsCode}";
+        var page = Paging.Read(model, query, scope);
+        model.RejectUnknownFields(query.Keys, OrganisationCode, Paging.LimitField, Paging.CursorField);
+        Paging.RequireLimitWithCursor(model, query);
         if (model.HasErrors)
         {
             return ApiResults.Errors(model.Errors);
         }
 
+        var teams = await store.ListTeamsAsync(odsCode!, page?.After?[0], page is null ? null : page.Limit + 1, cancellationToken);
         var json = new PythonJsonWriter().StartObject().Key("results").StartArray();
-        foreach (var team in await store.ListTeamsAsync(odsCode!, cancellationToken))
+        foreach (var team in teams.Take(page?.Limit ?? teams.Count))
         {
             team.WriteTo(json);
         }
 
-        return ApiResults.Json(StatusCodes.Status200OK, json.EndArray().EndObject());
+        json.EndArray();
+        if (page is not null)
+        {
+            json.Property("next_cursor", teams.Count > page.Limit ? Paging.Encode(scope, teams[page.Limit - 1].Id) : null);
+        }
+
+        return ApiResults.Json(StatusCodes.Status200OK, json.EndObject());
+    }
+
+    private static async Task<IResult> RenameAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpContext context, ICpmStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(context.Request, cancellationToken);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        if (UpdateRequests.ValidateTeamName(body!, out var errors) is not { } name)
+        {
+            return ApiResults.Errors(errors);
+        }
+
+        if (await store.FindTeamAsync(teamKey, cancellationToken) is not { } team)
+        {
+            return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+        }
+
+        var caller = Caller.Current(context);
+        if (!caller.MayWriteTo(team.OdsCode))
+        {
+            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(team.OdsCode));
+        }
+
+        if (Preconditions.Check(context.Request, team.Version, team.ETag, context.Response) is { } failed)
+        {
+            return failed;
+        }
+
+        if (name == team.Name)
+        {
+            return ApiResults.Json(StatusCodes.Status200OK, team.WriteTo(new PythonJsonWriter()), team.ETag);
+        }
+
+        var write = WriteContext.For(context, time);
+        var renamed = team.Renamed(name, write.Now);
+        if (!await store.RenameTeamAsync(renamed, write, cancellationToken))
+        {
+            // Another write got there first: answer as If-Match would have against the newer state.
+            return await store.FindTeamAsync(team.Id, cancellationToken) is { } current
+                ? Preconditions.Check(context.Request, current.Version, current.ETag, context.Response) ?? ApiResults.Error(ErrorCodes.PreconditionFailed, Preconditions.Failed)
+                : ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+        }
+
+        return ApiResults.Json(StatusCodes.Status200OK, renamed.WriteTo(new PythonJsonWriter()), renamed.ETag);
     }
 
     private static async Task<IResult> DeleteAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpContext context, ICpmStore store, TimeProvider time, CancellationToken cancellationToken)
@@ -89,15 +206,69 @@ internal static class ProductTeamEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
+        var caller = Caller.Current(context);
+        if (!caller.MayWriteTo(team.OdsCode))
+        {
+            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(team.OdsCode));
+        }
+
         var deletion = await store.DeleteTeamAsync(team.Id, WriteContext.For(context, time), cancellationToken);
         if (deletion.LiveProductIds.Count > 0)
         {
-            var ids = string.Join(", ", deletion.LiveProductIds.Order(StringComparer.Ordinal).Select(id => $"'{id}'"));
-            return ApiResults.Error(ErrorCodes.Conflict, $"Product Team cannot be deleted as it still has associated Product Ids [{ids}]");
+            return ApiResults.Error(ErrorCodes.Conflict, HasProducts(deletion.LiveProductIds));
         }
 
         return deletion.Deleted is not null
             ? ApiResults.Deleted(team.Id)
             : ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
     }
+
+    private static async Task<IResult> RestoreAsync([FromRoute(Name = "product_team_id")] string teamId, HttpContext context, ICpmStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await store.GetTeamAsync(teamId, cancellationToken) is not { } team)
+        {
+            return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamId));
+        }
+
+        var caller = Caller.Current(context);
+        if (!caller.MayWriteTo(team.OdsCode))
+        {
+            return ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(team.OdsCode));
+        }
+
+        if (team.IsActive)
+        {
+            return ApiResults.Error(ErrorCodes.Conflict, NotDeleted(team.Id));
+        }
+
+        var write = WriteContext.For(context, time);
+        var restored = team.Restored(write.Now);
+        var json = restored.WriteTo(new PythonJsonWriter());
+        return await store.RestoreTeamAsync(restored, write.Answering(context, StatusCodes.Status200OK, json, restored.ETag), cancellationToken) switch
+        {
+            Restoration.Restored => ApiResults.Json(StatusCodes.Status200OK, json, restored.ETag),
+            Restoration.AliasTaken => ApiResults.Error(ErrorCodes.Conflict, AliasNowTaken(restored.Alias!)),
+            _ => ApiResults.Error(ErrorCodes.Conflict, NotDeleted(team.Id)),
+        };
+    }
+
+    private static async Task<IResult> HistoryAsync([FromRoute(Name = "product_team_id")] string teamKey, ICpmStore store, CancellationToken cancellationToken)
+    {
+        var team = await store.FindTeamAsync(teamKey, cancellationToken) ?? await store.GetTeamAsync(teamKey, cancellationToken);
+        return team is not null
+            ? ApiResults.Json(StatusCodes.Status200OK, ChangeEvent.WriteEvents(new PythonJsonWriter(), await store.GetHistoryAsync(ChangeEvent.TeamEntity, team.Id, cancellationToken)))
+            : ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+    }
+
+    private static string InvalidOdsCode(string url) => $"Invalid ODS Code: could not resolve '{url}'";
+
+    private static string OdsUnavailable(string odsCode) =>
+        $"ODS is unavailable: could not check ODS code '{odsCode}'; nothing was created, try again later";
+
+    private static string HasProducts(IEnumerable<string> productIds) =>
+        $"Product Team cannot be deleted as it still has associated Product Ids [{string.Join(", ", productIds.Order(StringComparer.Ordinal).Select(id => $"'{id}'"))}]";
+
+    internal static string NotDeleted(string id) => $"{id} is not deleted";
+
+    private static string AliasNowTaken(string alias) => $"Product team alias '{alias}' is now held by another live team";
 }

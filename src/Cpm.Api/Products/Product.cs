@@ -22,8 +22,15 @@ internal sealed record Product(
     public static string NotFoundInTeamMessage(string teamId, string productId) =>
         $"Could not find CpmProduct for key ('{teamId}', '{productId}')";
 
+    public string ETag => $"W/\"{Version}\"";
+
     public Product Deleted(DateTimeOffset now) =>
         this with { Status = EntityStatus.Inactive, UpdatedOn = now, DeletedOn = now, Version = Version + 1 };
+
+    public Product Renamed(string name, DateTimeOffset now) => this with { Name = name, UpdatedOn = now, Version = Version + 1 };
+
+    public Product Restored(DateTimeOffset now) =>
+        this with { Status = EntityStatus.Active, UpdatedOn = now, DeletedOn = null, Version = Version + 1 };
 
     public PythonJsonWriter WriteTo(PythonJsonWriter json) => json.StartObject()
         .Property("id", Id)

@@ -1,3 +1,5 @@
+using Cpm.Api.Auth;
+using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
@@ -7,18 +9,64 @@ namespace Cpm.Api.Products;
 
 internal static class ProductEndpoints
 {
+    private const string ReadModel = "ReadCpmProductQueryParams";
+    private const string ExampleTeamId = "f9518c12-6c83-4544-97db-d9dd1d64da97";
+    private const string ExampleProductId = "P.7GX-ANH";
+
     // A clash in 244 million is rare; ten in a row means something is wrong with the store.
     private const int MaxIdAttempts = 10;
 
     public static void MapProducts(this IEndpointRouteBuilder routes)
     {
+        var teamNotFound = new ApiError(ErrorCodes.ResourceNotFound, ProductTeam.NotFoundMessage("808a36db-a52a-4130-b71e-d9cbcbaed15b"));
+        var notInTeam = new ApiError(ErrorCodes.ResourceNotFound, Product.NotFoundInTeamMessage(ExampleTeamId, ExampleProductId));
+        var notFound = new ApiError(ErrorCodes.ResourceNotFound, Product.NotFoundMessage(ExampleProductId));
+
         var teamProducts = routes.MapGroup("/ProductTeam/{product_team_id}/Product").WithTags("Products");
-        teamProducts.MapPost("", CreateAsync);
-        teamProducts.MapDelete("/{product_id}", DeleteAsync);
+        teamProducts.MapPost("", CreateAsync)
+            .WithSummary("Register a product under a live team (by team id or alias) and issue its id")
+            .Accepts<CreateProductBody>(ApiResults.JsonContentType)
+            .Produces<ProductBody>(StatusCodes.Status201Created, ApiResults.JsonContentType)
+            .WithErrors(
+                CommonErrors.InvalidJson,
+                new(ErrorCodes.ValidationError, $"{CreateProductRequest.Model}.name: string does not match regex \"{CreateProductRequest.NamePattern}\""),
+                teamNotFound,
+                CommonErrors.TooLarge)
+            .Idempotent();
+        teamProducts.MapPatch("/{product_id}", RenameAsync)
+            .WithSummary("Rename a live product of the team; If-Match with its ETag is required; the id never changes")
+            .Accepts<RenameBody>(ApiResults.JsonContentType)
+            .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(
+                new(ErrorCodes.ValidationError, $"{UpdateRequests.ProductModel}.keys: extra fields not permitted"),
+                teamNotFound,
+                notInTeam,
+                new(ErrorCodes.PreconditionRequired, Preconditions.Required),
+                new(ErrorCodes.PreconditionFailed, Preconditions.Failed));
+        teamProducts.MapDelete("/{product_id}", DeleteAsync)
+            .WithSummary("Delete a live product of the team")
+            .Produces<OutcomeBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(teamNotFound, notInTeam);
+        teamProducts.MapPost("/{product_id}/Restore", RestoreAsync)
+            .WithSummary("Bring back a deleted product of the team (team by id or live alias); the team must be live")
+            .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(teamNotFound, notInTeam, new(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(ExampleProductId)), new(ErrorCodes.Conflict, TeamDeleted(ExampleTeamId)))
+            .Idempotent();
 
         var products = routes.MapGroup("/Product").WithTags("Products");
-        products.MapGet("", SearchAsync);
-        products.MapGet("/{product_id}", GetAsync);
+        products.MapGet("", SearchAsync)
+            .WithSummary("Search live products by team (id or alias) or by organisation; limit and cursor page it")
+            .Produces<SearchResultsBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(new ApiError(ErrorCodes.ValidationError,
+                $"{ProductSearch.Model}.__root__: Please provide exactly one valid query parameter: ('{ProductSearch.ProductTeamId}', '{ProductSearch.OrganisationCode}')."));
+        products.MapGet("/{product_id}", GetAsync)
+            .WithSummary("Read a product by id (case-sensitive; include_deleted=true: deleted ones too)")
+            .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(notFound);
+        products.MapGet("/{product_id}/History", HistoryAsync)
+            .WithSummary("The product's events, oldest first, deleted products included")
+            .Produces<HistoryBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(notFound);
     }
 
     private static async Task<IResult> CreateAsync(
@@ -45,14 +93,20 @@ internal static class ProductEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
+        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        {
+            return denied;
+        }
+
         var write = WriteContext.For(context, time);
         for (var attempt = 0; attempt < MaxIdAttempts; attempt++)
         {
             var product = new Product(ids.Next(), team.Id, team.Alias, request.Name, team.OdsCode, EntityStatus.Active, write.Now, null, null, 1);
-            switch (await store.CreateProductAsync(product, write, cancellationToken))
+            var json = product.WriteTo(new PythonJsonWriter());
+            switch (await store.CreateProductAsync(product, write.Answering(context, StatusCodes.Status201Created, json, product.ETag), cancellationToken))
             {
                 case ProductCreation.Created:
-                    return ApiResults.Json(StatusCodes.Status201Created, product.WriteTo(new PythonJsonWriter()));
+                    return ApiResults.Json(StatusCodes.Status201Created, json, product.ETag);
                 case ProductCreation.TeamNotFound:
                     return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
             }
@@ -61,10 +115,77 @@ internal static class ProductEndpoints
         throw new StorageUnavailableException($"No free product id after {MaxIdAttempts} attempts.");
     }
 
-    private static async Task<IResult> GetAsync([FromRoute(Name = "product_id")] string productId, ICpmStore store, CancellationToken cancellationToken) =>
-        await store.FindProductAsync(productId, cancellationToken) is { } product
-            ? ApiResults.Json(StatusCodes.Status200OK, product.WriteTo(new PythonJsonWriter()))
+    private static async Task<IResult> GetAsync([FromRoute(Name = "product_id")] string productId, HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
+    {
+        var includeDeleted = IncludeDeleted.Read(request, ReadModel, out var error);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var product = includeDeleted
+            ? await store.GetProductAsync(productId, cancellationToken)
+            : await store.FindProductAsync(productId, cancellationToken);
+        return product is not null
+            ? ApiResults.Json(StatusCodes.Status200OK, product.WriteTo(new PythonJsonWriter()), product.ETag)
             : ApiResults.NotFound(Product.NotFoundMessage(productId));
+    }
+
+    private static async Task<IResult> RenameAsync(
+        [FromRoute(Name = "product_team_id")] string teamKey,
+        [FromRoute(Name = "product_id")] string productId,
+        HttpContext context,
+        ICpmStore store,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(context.Request, cancellationToken);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        if (UpdateRequests.ValidateProductName(body!, out var errors) is not { } name)
+        {
+            return ApiResults.Errors(errors);
+        }
+
+        if (await store.FindTeamAsync(teamKey, cancellationToken) is not { } team)
+        {
+            return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+        }
+
+        if (await store.FindProductAsync(productId, cancellationToken) is not { } product || product.TeamId != team.Id)
+        {
+            return ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
+        }
+
+        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        {
+            return denied;
+        }
+
+        if (Preconditions.Check(context.Request, product.Version, product.ETag, context.Response) is { } failed)
+        {
+            return failed;
+        }
+
+        if (name == product.Name)
+        {
+            return ApiResults.Json(StatusCodes.Status200OK, product.WriteTo(new PythonJsonWriter()), product.ETag);
+        }
+
+        var write = WriteContext.For(context, time);
+        var renamed = product.Renamed(name, write.Now);
+        if (!await store.RenameProductAsync(renamed, write, cancellationToken))
+        {
+            return await store.FindProductAsync(productId, cancellationToken) is { } current
+                ? Preconditions.Check(context.Request, current.Version, current.ETag, context.Response) ?? ApiResults.Error(ErrorCodes.PreconditionFailed, Preconditions.Failed)
+                : ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
+        }
+
+        return ApiResults.Json(StatusCodes.Status200OK, renamed.WriteTo(new PythonJsonWriter()), renamed.ETag);
+    }
 
     private static async Task<IResult> DeleteAsync(
         [FromRoute(Name = "product_team_id")] string teamKey,
@@ -79,28 +200,102 @@ internal static class ProductEndpoints
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }
 
+        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        {
+            return denied;
+        }
+
         return await store.DeleteProductAsync(team.Id, productId, WriteContext.For(context, time), cancellationToken) is not null
             ? ApiResults.Deleted(productId)
             : ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
     }
 
+    private static async Task<IResult> RestoreAsync(
+        [FromRoute(Name = "product_team_id")] string teamKey,
+        [FromRoute(Name = "product_id")] string productId,
+        HttpContext context,
+        ICpmStore store,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        // The team by id (deleted or not) or by live alias: a deleted team's alias may belong to another team now.
+        var team = await store.FindTeamAsync(teamKey, cancellationToken) ?? await store.GetTeamAsync(teamKey, cancellationToken);
+        if (team is null)
+        {
+            return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+        }
+
+        if (await store.GetProductAsync(productId, cancellationToken) is not { } product || product.TeamId != team.Id)
+        {
+            return ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
+        }
+
+        if (OrganisationDenied(context, team.OdsCode) is { } denied)
+        {
+            return denied;
+        }
+
+        if (product.IsActive)
+        {
+            return ApiResults.Error(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(product.Id));
+        }
+
+        if (!team.IsActive)
+        {
+            return ApiResults.Error(ErrorCodes.Conflict, TeamDeleted(team.Id));
+        }
+
+        var write = WriteContext.For(context, time);
+        var restored = product.Restored(write.Now);
+        var json = restored.WriteTo(new PythonJsonWriter());
+        return await store.RestoreProductAsync(restored, write.Answering(context, StatusCodes.Status200OK, json, restored.ETag), cancellationToken) switch
+        {
+            Restoration.Restored => ApiResults.Json(StatusCodes.Status200OK, json, restored.ETag),
+            Restoration.TeamDeleted => ApiResults.Error(ErrorCodes.Conflict, TeamDeleted(team.Id)),
+            _ => ApiResults.Error(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(product.Id)),
+        };
+    }
+
+    private static async Task<IResult> HistoryAsync([FromRoute(Name = "product_id")] string productId, ICpmStore store, CancellationToken cancellationToken) =>
+        await store.GetProductAsync(productId, cancellationToken) is not null
+            ? ApiResults.Json(StatusCodes.Status200OK, ChangeEvent.WriteEvents(new PythonJsonWriter(), await store.GetHistoryAsync(ChangeEvent.ProductEntity, productId, cancellationToken)))
+            : ApiResults.NotFound(Product.NotFoundMessage(productId));
+
     private static async Task<IResult> SearchAsync(HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
     {
-        if (ProductSearch.Validate(QueryParameters.Read(request), out var errors) is not var (parameter, value))
+        var query = QueryParameters.Read(request);
+        if (ProductSearch.Validate(query, out var errors) is not var (parameter, value, page))
         {
             return ApiResults.Errors(errors);
         }
 
-        IReadOnlyList<Product> products = [];
+        ProductFilter? filter = null;
         if (parameter == ProductSearch.OrganisationCode)
         {
-            products = await store.FindProductsAsync(ProductFilter.ByOrganisation(value), cancellationToken);
+            filter = ProductFilter.ByOrganisation(value);
         }
         else if (await store.FindTeamAsync(value, cancellationToken) is { } team)
         {
-            products = await store.FindProductsAsync(ProductFilter.ByTeam(team.Id), cancellationToken);
+            filter = ProductFilter.ByTeam(team.Id);
         }
 
-        return ApiResults.Json(StatusCodes.Status200OK, ProductSearch.WriteResults(new PythonJsonWriter().StartObject(), products).EndObject());
+        var after = page?.After is [var teamId, var productId] ? new ProductPosition(teamId, productId) : null;
+        IReadOnlyList<Product> products = filter is null ? [] : await store.FindProductsAsync(filter, after, page is null ? null : page.Limit + 1, cancellationToken);
+        var json = ProductSearch.WriteResults(new PythonJsonWriter().StartObject(), products.Take(page?.Limit ?? products.Count).ToList());
+        if (page is not null)
+        {
+            var last = products.Count > page.Limit ? products[page.Limit - 1] : null;
+            json.Property("next_cursor", last is null ? null : Paging.Encode(ProductSearch.Scope(parameter, value), last.TeamId, last.Id));
+        }
+
+        return ApiResults.Json(StatusCodes.Status200OK, json.EndObject());
     }
+
+    private static IResult? OrganisationDenied(HttpContext context, string odsCode)
+    {
+        var caller = Caller.Current(context);
+        return caller.MayWriteTo(odsCode) ? null : ApiResults.Error(ErrorCodes.AccessDenied, caller.OrganisationDenied(odsCode));
+    }
+
+    private static string TeamDeleted(string teamId) => $"Product Team {teamId} is deleted; restore it first";
 }

@@ -9,20 +9,25 @@ internal static class ProductSearch
     public const string ProductTeamId = "product_team_id";
     public const string OrganisationCode = "organisation_code";
 
-    /// <summary>The one parameter given and its value, or the errors to answer with.</summary>
-    public static (string Name, string Value)? Validate(IReadOnlyDictionary<string, string> query, out IReadOnlyList<ApiError> errors)
+    /// <summary>The one parameter given, its value and the page asked for, or the errors to answer with.</summary>
+    public static (string Name, string Value, PageRequest? Page)? Validate(IReadOnlyDictionary<string, string> query, out IReadOnlyList<ApiError> errors)
     {
         var model = new ModelErrors(Model);
-        model.RejectUnknownFields(query.Keys, ProductTeamId, OrganisationCode);
         var given = new[] { ProductTeamId, OrganisationCode }.Where(query.ContainsKey).ToList();
+        var page = Paging.Read(model, query, given.Count == 1 ? Scope(given[0], query[given[0]]) : "");
+        model.RejectUnknownFields(query.Keys, ProductTeamId, OrganisationCode, Paging.LimitField, Paging.CursorField);
         if (given.Count != 1)
         {
             model.Invalid("__root__", $"Please provide exactly one valid query parameter: ('{ProductTeamId}', '{OrganisationCode}').");
         }
 
+        Paging.RequireLimitWithCursor(model, query);
         errors = model.Errors;
-        return model.HasErrors ? null : (given[0], query[given[0]]);
+        return model.HasErrors ? null : (given[0], query[given[0]], page);
     }
+
+    /// <summary>What a cursor is bound to: the same search, and no other.</summary>
+    public static string Scope(string parameter, string value) => $"products:{parameter}:{value}";
 
     /// <summary>Products (already in organisation, team id, product id order) grouped by organisation and team.</summary>
     public static PythonJsonWriter WriteResults(PythonJsonWriter json, IReadOnlyList<Product> products)

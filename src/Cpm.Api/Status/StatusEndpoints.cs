@@ -1,3 +1,4 @@
+using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.Storage;
 
@@ -7,7 +8,11 @@ internal static class StatusEndpoints
 {
     /// <summary><c>/_status</c>: a real storage round trip; it does not read the version header.</summary>
     public static RouteHandlerBuilder MapStatus(this IEndpointRouteBuilder routes) =>
-        routes.MapGet("/_status", GetStatusAsync).WithTags("Status");
+        routes.MapGet("/_status", GetStatusAsync)
+            .WithTags("Health")
+            .WithSummary("A real storage round trip; 503 with the storage error otherwise")
+            .Produces<OutcomeBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
+            .WithErrors(CommonErrors.StorageDown);
 
     private static async Task<IResult> GetStatusAsync(ICpmStore store, CancellationToken cancellationToken)
     {

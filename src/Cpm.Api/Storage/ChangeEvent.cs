@@ -44,6 +44,18 @@ internal sealed record ChangeEvent(
     public static ChangeEvent TeamDeleted(ProductTeam deleted, WriteContext context) =>
         Create(TeamEntity, deleted.Id, "ProductTeamDeleted", deleted.Version, context, [StatusChange(EntityStatus.Active, EntityStatus.Inactive)]);
 
+    public static ChangeEvent TeamRenamed(ProductTeam before, ProductTeam after, WriteContext context) =>
+        Create(TeamEntity, after.Id, "ProductTeamUpdated", after.Version, context, [new("name", before.Name, after.Name)]);
+
+    public static ChangeEvent TeamRestored(ProductTeam restored, WriteContext context) =>
+        Create(TeamEntity, restored.Id, "ProductTeamRestored", restored.Version, context, [StatusChange(EntityStatus.Inactive, EntityStatus.Active)]);
+
+    public static ChangeEvent ProductRenamed(Product before, Product after, WriteContext context) =>
+        Create(ProductEntity, after.Id, "ProductUpdated", after.Version, context, [new("name", before.Name, after.Name)]);
+
+    public static ChangeEvent ProductRestored(Product restored, WriteContext context) =>
+        Create(ProductEntity, restored.Id, "ProductRestored", restored.Version, context, [StatusChange(EntityStatus.Inactive, EntityStatus.Active)]);
+
     public static ChangeEvent ProductCreated(Product product, WriteContext context) =>
         Create(ProductEntity, product.Id, "ProductCreated", product.Version, context,
         [
@@ -69,6 +81,18 @@ internal sealed record ChangeEvent(
             .Property("actor", Actor)
             .Key("changes");
         return WriteChanges(json, Changes).EndObject();
+    }
+
+    /// <summary><c>{"events": [...]}</c>, as history answers.</summary>
+    public static PythonJsonWriter WriteEvents(PythonJsonWriter json, IEnumerable<ChangeEvent> events)
+    {
+        json.StartObject().Key("events").StartArray();
+        foreach (var change in events)
+        {
+            change.WriteTo(json);
+        }
+
+        return json.EndArray().EndObject();
     }
 
     public static PythonJsonWriter WriteChanges(PythonJsonWriter json, IReadOnlyList<FieldChange> changes)

@@ -7,31 +7,74 @@ namespace Cpm.Api.Storage;
 
 /// <summary>
 /// The one storage port: exactly the access patterns the API needs. Every write is atomic and
-/// records its <see cref="ChangeEvent"/> in the same transaction.
+/// records its <see cref="ChangeEvent"/> (and, for a POST carrying <c>X-Request-Id</c>, its
+/// <see cref="StoredResponse"/>) in the same transaction. Conditional writes take the entity as it
+/// will be after the write: its <c>Version</c> minus one is the version it must replace.
 /// </summary>
 internal interface ICpmStore
 {
     /// <summary>A live team by its id or its alias.</summary>
     Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken);
 
-    /// <summary>Live teams of an organisation, ordered by id.</summary>
-    Task<IReadOnlyList<ProductTeam>> ListTeamsAsync(string odsCode, CancellationToken cancellationToken);
+    /// <summary>A team by its own id, live or deleted.</summary>
+    Task<ProductTeam?> GetTeamAsync(string teamId, CancellationToken cancellationToken);
+
+    /// <summary>Live teams of an organisation ordered by id, after <paramref name="afterTeamId"/>, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<ProductTeam>> ListTeamsAsync(string odsCode, string? afterTeamId, int? limit, CancellationToken cancellationToken);
 
     /// <summary>False when the team's id or alias is already taken.</summary>
     Task<bool> CreateTeamAsync(ProductTeam team, WriteContext context, CancellationToken cancellationToken);
 
     Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken);
 
+    /// <summary>False when the live team is no longer at the version before <paramref name="renamed"/>.</summary>
+    Task<bool> RenameTeamAsync(ProductTeam renamed, WriteContext context, CancellationToken cancellationToken);
+
+    Task<Restoration> RestoreTeamAsync(ProductTeam restored, WriteContext context, CancellationToken cancellationToken);
+
     /// <summary>A live product by id (ids are case-sensitive).</summary>
     Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken);
+
+    /// <summary>A product by id, live or deleted.</summary>
+    Task<Product?> GetProductAsync(string productId, CancellationToken cancellationToken);
 
     Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken);
 
     /// <summary>The deleted product, or null when the team has no such live product.</summary>
     Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken);
 
-    /// <summary>Live products of a team or of an organisation, ordered by organisation, team id, product id.</summary>
-    Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, CancellationToken cancellationToken);
+    /// <summary>False when the live product is no longer at the version before <paramref name="renamed"/>.</summary>
+    Task<bool> RenameProductAsync(Product renamed, WriteContext context, CancellationToken cancellationToken);
+
+    Task<Restoration> RestoreProductAsync(Product restored, WriteContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Live products of a team or of an organisation, ordered by organisation, team id, product id,
+    /// after <paramref name="after"/>, at most <paramref name="limit"/>.
+    /// </summary>
+    Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken);
+
+    /// <summary>One entity's events, oldest first.</summary>
+    Task<IReadOnlyList<ChangeEvent>> GetHistoryAsync(string entityType, string entityId, CancellationToken cancellationToken);
+
+    /// <summary>Events in commit order after a sequence number (0: from the beginning).</summary>
+    Task<IReadOnlyList<SequencedEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A remembered answer to a POST, unless older than <paramref name="notBefore"/>.</summary>
+    Task<StoredResponse?> FindResponseAsync(string caller, string requestId, DateTimeOffset notBefore, CancellationToken cancellationToken);
+
+    /// <summary>The last sequence a webhook subscriber acknowledged, or null for a new subscriber.</summary>
+    Task<long?> GetDeliveryCursorAsync(string subscriber, CancellationToken cancellationToken);
+
+    Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken);
+
+    /// <summary>Every team and product, live or deleted, for export.</summary>
+    IAsyncEnumerable<ProductTeam> ExportTeamsAsync(CancellationToken cancellationToken);
+
+    IAsyncEnumerable<Product> ExportProductsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Loads an export into an empty store, keeping ids, timestamps, versions and event order.</summary>
+    Task ImportAsync(IReadOnlyList<ProductTeam> teams, IReadOnlyList<Product> products, IReadOnlyList<ChangeEvent> events, CancellationToken cancellationToken);
 
     /// <summary>A real round trip to the store; throws when it cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken);
@@ -40,12 +83,20 @@ internal interface ICpmStore
 /// <summary>Who wrote, when, and under which request: stamped on every event.</summary>
 internal sealed record WriteContext(DateTimeOffset Now, string? RequestId, string? CorrelationId, string Actor)
 {
+    /// <summary>Set for a POST carrying <c>X-Request-Id</c>: the answer to remember with the write.</summary>
+    public StoredResponse? Response { get; init; }
+
     public static WriteContext For(HttpContext context, TimeProvider time) => new(
         PythonTime.Truncate(time.GetUtcNow()),
         RequestContextMiddleware.HeaderOrNull(context.Request, RequestContextMiddleware.RequestIdHeader),
         RequestContextMiddleware.HeaderOrNull(context.Request, RequestContextMiddleware.CorrelationIdHeader),
         Caller.Current(context).Name);
 }
+
+/// <summary>The answer to an idempotent POST, remembered for replay.</summary>
+internal sealed record StoredResponse(string Caller, string RequestId, string Fingerprint, int Status, string Body, string? ETag, DateTimeOffset CreatedOn);
+
+internal sealed record SequencedEvent(long Sequence, ChangeEvent Event);
 
 internal sealed record ProductFilter(string? TeamId, string? OdsCode)
 {
@@ -54,11 +105,22 @@ internal sealed record ProductFilter(string? TeamId, string? OdsCode)
     public static ProductFilter ByOrganisation(string odsCode) => new(null, odsCode);
 }
 
+/// <summary>Where a product walk stopped: products come in (team id, product id) order within an organisation.</summary>
+internal sealed record ProductPosition(string TeamId, string ProductId);
+
 internal enum ProductCreation
 {
     Created,
     TeamNotFound,
     ProductIdTaken,
+}
+
+internal enum Restoration
+{
+    Restored,
+    VersionChanged,
+    AliasTaken,
+    TeamDeleted,
 }
 
 /// <summary>The outcome of deleting a team: deleted, blocked by live products, or not found (both null/empty).</summary>
@@ -69,3 +131,6 @@ internal sealed record TeamDeletion(ProductTeam? Deleted, IReadOnlyList<string> 
 
 /// <summary>The store could not be reached or failed: the request may be retried.</summary>
 internal sealed class StorageUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Another request with the same caller and <c>X-Request-Id</c> committed first.</summary>
+internal sealed class DuplicateRequestException() : Exception("A request with this X-Request-Id was already answered.");

@@ -1,4 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,15 +10,23 @@ using Microsoft.Extensions.Time.Testing;
 namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>
-/// One running service per test class, on a real store, talking to a fake ORD server on loopback.
+/// One running service per test class, on Kestrel on loopback with a real store, talking to a
+/// fake ORD server on loopback.
 /// Subclasses choose the storage adapter; every API test class runs against each of them.
 /// </summary>
-public abstract class CpmService : IAsyncLifetime
+public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
 {
     public const string ApiKey = "test-key-0";
     public const string SecondApiKey = "test-key-1";
+    public const string ReaderKey = "reader-key";
+    public const string LimitedWriterKey = "limited-writer-key";
+    public const string AdminKey = "admin-key";
+
+    /// <summary>The only organisation the limited writer may write to.</summary>
+    public const string LimitedWriterOrganisation = "LIMITED1";
 
     private WebApplicationFactory<Program>? _factory;
+    private HttpClient? _http;
 
     public FakeOrd Ord { get; private set; } = null!;
 
@@ -32,7 +43,20 @@ public abstract class CpmService : IAsyncLifetime
             ["Auth:ApiKeys:0"] = ApiKey,
             ["Auth:ApiKeys:1"] = SecondApiKey,
             ["Ods:BaseUrl"] = Ord.BaseUrl,
+            ["Auth:Clients:0:Name"] = "reporting",
+            ["Auth:Clients:0:KeyHash"] = Sha256Hex(ReaderKey),
+            ["Auth:Clients:0:Scopes:0"] = "read",
+            ["Auth:Clients:1:Name"] = "limited-writer",
+            ["Auth:Clients:1:KeyHash"] = Sha256Hex(LimitedWriterKey).ToLowerInvariant(),
+            ["Auth:Clients:1:Scopes:0"] = "read",
+            ["Auth:Clients:1:Scopes:1"] = "write",
+            ["Auth:Clients:1:OdsCodes:0"] = LimitedWriterOrganisation.ToLowerInvariant(),
+            ["Auth:Clients:2:Name"] = "operator",
+            ["Auth:Clients:2:KeyHash"] = Sha256Hex(AdminKey),
+            ["Auth:Clients:2:Scopes:0"] = "admin",
+            ["Auth:Clients:2:Scopes:1"] = "read",
         };
+        ConfigureSettings(settings);
         await ConfigureStorageAsync(settings);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
@@ -47,17 +71,21 @@ public abstract class CpmService : IAsyncLifetime
                 host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
             }
         });
-        _ = _factory.Server;
+
+        // A real Kestrel on loopback, so requests cross real HTTP parsing as clients' do.
+        _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        _factory.StartServer();
+        BaseAddress = new Uri(_factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        _http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public CpmClient Client(string? apiKey = ApiKey, string? version = "1")
-    {
-        var http = _factory!.CreateDefaultClient();
-        return new CpmClient(http, apiKey, version);
-    }
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public CpmClient Client(string? apiKey = ApiKey, string? version = "1") => new(_http!, apiKey, version);
 
     public virtual async Task DisposeAsync()
     {
+        _http?.Dispose();
         if (_factory is not null)
         {
             await _factory.DisposeAsync();
@@ -66,20 +94,49 @@ public abstract class CpmService : IAsyncLifetime
         await Ord.DisposeAsync();
     }
 
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        await DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
     protected abstract Task ConfigureStorageAsync(IDictionary<string, string?> settings);
+
+    /// <summary>For fixtures that need more settings (webhooks, say).</summary>
+    protected virtual void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+    }
+
+    private static string Sha256Hex(string key) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }
 
 public class SqliteService : CpmService
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("cpm-tests-").FullName;
+    private readonly string? _ownedDirectory;
 
-    public string DatabasePath => Path.Combine(_directory, "cpm.db");
+    /// <summary>A fresh database in a temporary folder removed at the end.</summary>
+    public SqliteService()
+    {
+        _ownedDirectory = Directory.CreateTempSubdirectory("cpm-tests-").FullName;
+        DatabasePath = Path.Combine(_ownedDirectory, "cpm.db");
+    }
+
+    private SqliteService(string databasePath) => DatabasePath = databasePath;
+
+    public string DatabasePath { get; }
+
+    /// <summary>A service on an existing database file, left in place at the end (for restarts).</summary>
+    public static SqliteService OnFile(string databasePath) => new(databasePath);
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        if (_ownedDirectory is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_ownedDirectory, recursive: true);
+        }
     }
 
     protected override Task ConfigureStorageAsync(IDictionary<string, string?> settings)

@@ -51,5 +51,21 @@ internal static class SqliteSchema
             changes TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS events_by_entity ON events (entity_type, entity_id, seq);
+
+        CREATE TABLE IF NOT EXISTS responses (
+            caller TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            etag TEXT,
+            created_on TEXT NOT NULL,
+            PRIMARY KEY (caller, request_id)
+        );
+
+        CREATE TABLE IF NOT EXISTS delivery_cursors (
+            subscriber TEXT PRIMARY KEY,
+            sequence INTEGER NOT NULL
+        );
         """;
 }

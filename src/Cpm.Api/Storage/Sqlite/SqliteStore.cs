@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
@@ -9,13 +10,14 @@ namespace Cpm.Api.Storage.Sqlite;
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode. Writes go one at a time through a single
 /// connection in immediate transactions with full fsync, so a commit that returned is on disk and
-/// every check-then-write (alias taken, team still live, team has no products) is race-free,
-/// across processes too. Reads use pooled connections and run alongside writes.
+/// every check-then-write (alias taken, team still live, team has no products, version unchanged)
+/// is race-free, across processes too. Reads use pooled connections and run alongside writes.
 /// </summary>
 internal sealed class SqliteStore : ICpmStore, IDisposable
 {
     private const string TeamColumns = "id, name, ods_code, status, created_on, updated_on, deleted_on, keys, version";
     private const string ProductColumns = "id, product_team_id, product_team_alias, name, ods_code, status, created_on, updated_on, deleted_on, version";
+    private const string EventColumns = "seq, event_id, entity_type, entity_id, type, occurred_on, version, request_id, correlation_id, actor, changes";
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -41,17 +43,20 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
         ReadAsync(connection => FindLiveTeamAsync(connection, null, idOrAlias, cancellationToken));
 
-    public Task<IReadOnlyList<ProductTeam>> ListTeamsAsync(string odsCode, CancellationToken cancellationToken) =>
+    public Task<ProductTeam?> GetTeamAsync(string teamId, CancellationToken cancellationToken) =>
+        ReadAsync(connection => GetTeamAsync(connection, null, teamId, cancellationToken));
+
+    public Task<IReadOnlyList<ProductTeam>> ListTeamsAsync(string odsCode, string? afterTeamId, int? limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
             using var command = Command(connection, null,
-                $"SELECT {TeamColumns} FROM product_teams WHERE ods_code = $ods AND status = 'active' ORDER BY id",
-                ("$ods", odsCode));
+                $"SELECT {TeamColumns} FROM product_teams WHERE ods_code = $ods AND status = 'active' AND id > $after ORDER BY id LIMIT $limit",
+                ("$ods", odsCode), ("$after", afterTeamId ?? ""), ("$limit", limit ?? -1));
             return await ReadAllAsync(command, ReadTeam, cancellationToken);
         });
 
     public Task<bool> CreateTeamAsync(ProductTeam team, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(context, async (connection, transaction) =>
         {
             // An alias may not repeat a live alias, nor any team id, live or deleted.
             using (var taken = Command(connection, transaction,
@@ -64,21 +69,15 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
                 }
             }
 
-            using (var insert = Command(connection, transaction,
-                $"INSERT INTO product_teams (alias, {TeamColumns}) VALUES ($alias, $id, $name, $ods, $status, $created, $updated, $deleted, $keys, $version)",
-                TeamParameters(team)))
-            {
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            await InsertTeamAsync(connection, transaction, team, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamCreated(team, context), cancellationToken);
             return true;
         }, cancellationToken);
 
     public Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(context, async (connection, transaction) =>
         {
-            if (await FindLiveTeamAsync(connection, transaction, teamId, cancellationToken) is not { } team || team.Id != teamId)
+            if (await GetTeamAsync(connection, transaction, teamId, cancellationToken) is not { IsActive: true } team)
             {
                 return TeamDeletion.NotFound;
             }
@@ -94,70 +93,213 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             }
 
             var deleted = team.Deleted(context.Now);
-            await MarkDeletedAsync(connection, transaction, "product_teams", deleted.Id, deleted.DeletedOn!.Value, deleted.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "product_teams", deleted.Id, deleted.Name, deleted.Status, deleted.UpdatedOn, deleted.DeletedOn, deleted.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamDeleted(deleted, context), cancellationToken);
             return new TeamDeletion(deleted, []);
         }, cancellationToken);
 
+    public Task<bool> RenameTeamAsync(ProductTeam renamed, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async (connection, transaction) =>
+        {
+            if (await GetTeamAsync(connection, transaction, renamed.Id, cancellationToken) is not { IsActive: true } current
+                || current.Version != renamed.Version - 1)
+            {
+                return false;
+            }
+
+            await UpdateStateAsync(connection, transaction, "product_teams", renamed.Id, renamed.Name, renamed.Status, renamed.UpdatedOn, renamed.DeletedOn, renamed.Version, cancellationToken);
+            await AppendEventAsync(connection, transaction, ChangeEvent.TeamRenamed(current, renamed, context), cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<Restoration> RestoreTeamAsync(ProductTeam restored, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async (connection, transaction) =>
+        {
+            if (await GetTeamAsync(connection, transaction, restored.Id, cancellationToken) is not { IsActive: false } current
+                || current.Version != restored.Version - 1)
+            {
+                return Restoration.VersionChanged;
+            }
+
+            if (restored.Alias is { } alias)
+            {
+                using var taken = Command(connection, transaction,
+                    "SELECT 1 FROM product_teams WHERE status = 'active' AND (alias = $alias OR id = $alias) LIMIT 1", ("$alias", alias));
+                if (await taken.ExecuteScalarAsync(cancellationToken) is not null)
+                {
+                    return Restoration.AliasTaken;
+                }
+            }
+
+            await UpdateStateAsync(connection, transaction, "product_teams", restored.Id, restored.Name, restored.Status, restored.UpdatedOn, restored.DeletedOn, restored.Version, cancellationToken);
+            await AppendEventAsync(connection, transaction, ChangeEvent.TeamRestored(restored, context), cancellationToken);
+            return Restoration.Restored;
+        }, cancellationToken);
+
     public Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken) =>
-        ReadAsync(connection => FindLiveProductAsync(connection, null, productId, cancellationToken));
+        ReadAsync(async connection => await GetProductAsync(connection, null, productId, cancellationToken) is { IsActive: true } product ? product : null);
+
+    public Task<Product?> GetProductAsync(string productId, CancellationToken cancellationToken) =>
+        ReadAsync(connection => GetProductAsync(connection, null, productId, cancellationToken));
 
     public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(context, async (connection, transaction) =>
         {
             // Checked inside the write transaction: a team being deleted cannot gain a product.
-            if (await FindLiveTeamAsync(connection, transaction, product.TeamId, cancellationToken) is not { } team || team.Id != product.TeamId)
+            if (await GetTeamAsync(connection, transaction, product.TeamId, cancellationToken) is not { IsActive: true })
             {
                 return ProductCreation.TeamNotFound;
             }
 
-            using (var taken = Command(connection, transaction, "SELECT 1 FROM products WHERE id = $id", ("$id", product.Id)))
+            if (await GetProductAsync(connection, transaction, product.Id, cancellationToken) is not null)
             {
-                if (await taken.ExecuteScalarAsync(cancellationToken) is not null)
-                {
-                    return ProductCreation.ProductIdTaken;
-                }
+                return ProductCreation.ProductIdTaken;
             }
 
-            using (var insert = Command(connection, transaction,
-                $"INSERT INTO products ({ProductColumns}) VALUES ($id, $team, $alias, $name, $ods, $status, $created, $updated, $deleted, $version)",
-                ("$id", product.Id), ("$team", product.TeamId), ("$alias", product.TeamAlias), ("$name", product.Name),
-                ("$ods", product.OdsCode), ("$status", product.Status), ("$created", PythonTime.Format(product.CreatedOn)),
-                ("$updated", null), ("$deleted", null), ("$version", product.Version)))
-            {
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            await InsertProductAsync(connection, transaction, product, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductCreated(product, context), cancellationToken);
             return ProductCreation.Created;
         }, cancellationToken);
 
     public Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(context, async (connection, transaction) =>
         {
-            if (await FindLiveProductAsync(connection, transaction, productId, cancellationToken) is not { } product || product.TeamId != teamId)
+            if (await GetProductAsync(connection, transaction, productId, cancellationToken) is not { IsActive: true } product || product.TeamId != teamId)
             {
                 return null;
             }
 
             var deleted = product.Deleted(context.Now);
-            await MarkDeletedAsync(connection, transaction, "products", deleted.Id, deleted.DeletedOn!.Value, deleted.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "products", deleted.Id, deleted.Name, deleted.Status, deleted.UpdatedOn, deleted.DeletedOn, deleted.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductDeleted(deleted, context), cancellationToken);
             return deleted;
         }, cancellationToken);
 
-    public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, CancellationToken cancellationToken) =>
+    public Task<bool> RenameProductAsync(Product renamed, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async (connection, transaction) =>
+        {
+            if (await GetProductAsync(connection, transaction, renamed.Id, cancellationToken) is not { IsActive: true } current
+                || current.Version != renamed.Version - 1)
+            {
+                return false;
+            }
+
+            await UpdateStateAsync(connection, transaction, "products", renamed.Id, renamed.Name, renamed.Status, renamed.UpdatedOn, renamed.DeletedOn, renamed.Version, cancellationToken);
+            await AppendEventAsync(connection, transaction, ChangeEvent.ProductRenamed(current, renamed, context), cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<Restoration> RestoreProductAsync(Product restored, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async (connection, transaction) =>
+        {
+            if (await GetProductAsync(connection, transaction, restored.Id, cancellationToken) is not { IsActive: false } current
+                || current.Version != restored.Version - 1)
+            {
+                return Restoration.VersionChanged;
+            }
+
+            if (await GetTeamAsync(connection, transaction, restored.TeamId, cancellationToken) is not { IsActive: true })
+            {
+                return Restoration.TeamDeleted;
+            }
+
+            await UpdateStateAsync(connection, transaction, "products", restored.Id, restored.Name, restored.Status, restored.UpdatedOn, restored.DeletedOn, restored.Version, cancellationToken);
+            await AppendEventAsync(connection, transaction, ChangeEvent.ProductRestored(restored, context), cancellationToken);
+            return Restoration.Restored;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            using var command = filter.TeamId is not null
-                ? Command(connection, null,
-                    $"SELECT {ProductColumns} FROM products WHERE product_team_id = $key AND status = 'active' ORDER BY id",
-                    ("$key", filter.TeamId))
-                : Command(connection, null,
-                    $"SELECT {ProductColumns} FROM products WHERE ods_code = $key AND status = 'active' ORDER BY product_team_id, id",
-                    ("$key", filter.OdsCode));
+            var (column, key) = filter.TeamId is not null ? ("product_team_id", filter.TeamId) : ("ods_code", filter.OdsCode);
+            using var command = Command(connection, null,
+                $"SELECT {ProductColumns} FROM products WHERE {column} = $key AND status = 'active' " +
+                "AND (product_team_id, id) > ($afterTeam, $afterProduct) ORDER BY product_team_id, id LIMIT $limit",
+                ("$key", key), ("$afterTeam", after?.TeamId ?? ""), ("$afterProduct", after?.ProductId ?? ""), ("$limit", limit ?? -1));
             return await ReadAllAsync(command, ReadProduct, cancellationToken);
         });
+
+    public Task<IReadOnlyList<ChangeEvent>> GetHistoryAsync(string entityType, string entityId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            using var command = Command(connection, null,
+                $"SELECT {EventColumns} FROM events WHERE entity_type = $type AND entity_id = $id ORDER BY seq",
+                ("$type", entityType), ("$id", entityId));
+            return await ReadAllAsync(command, reader => ReadEvent(reader).Event, cancellationToken);
+        });
+
+    public Task<IReadOnlyList<SequencedEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            using var command = Command(connection, null,
+                $"SELECT {EventColumns} FROM events WHERE seq > $after ORDER BY seq LIMIT $limit",
+                ("$after", afterSequence), ("$limit", limit));
+            return await ReadAllAsync(command, ReadEvent, cancellationToken);
+        });
+
+    public Task<StoredResponse?> FindResponseAsync(string caller, string requestId, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            using var command = Command(connection, null,
+                "SELECT caller, request_id, fingerprint, status, body, etag, created_on FROM responses WHERE caller = $caller AND request_id = $request",
+                ("$caller", caller), ("$request", requestId));
+            var found = await ReadAllAsync(command, reader => new StoredResponse(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), PythonTime.Parse(reader.GetString(6))), cancellationToken);
+            return found.Count > 0 && found[0].CreatedOn >= notBefore ? found[0] : null;
+        });
+
+    public Task<long?> GetDeliveryCursorAsync(string subscriber, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            using var command = Command(connection, null, "SELECT sequence FROM delivery_cursors WHERE subscriber = $subscriber", ("$subscriber", subscriber));
+            return await command.ExecuteScalarAsync(cancellationToken) is long sequence ? sequence : (long?)null;
+        });
+
+    public Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken) =>
+        WriteAsync(null, async (connection, transaction) =>
+        {
+            using var command = Command(connection, transaction,
+                "INSERT INTO delivery_cursors (subscriber, sequence) VALUES ($subscriber, $sequence) " +
+                "ON CONFLICT (subscriber) DO UPDATE SET sequence = excluded.sequence",
+                ("$subscriber", subscriber), ("$sequence", sequence));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    public IAsyncEnumerable<ProductTeam> ExportTeamsAsync(CancellationToken cancellationToken) =>
+        StreamAsync($"SELECT {TeamColumns} FROM product_teams ORDER BY id", ReadTeam, cancellationToken);
+
+    public IAsyncEnumerable<Product> ExportProductsAsync(CancellationToken cancellationToken) =>
+        StreamAsync($"SELECT {ProductColumns} FROM products ORDER BY id", ReadProduct, cancellationToken);
+
+    public Task ImportAsync(IReadOnlyList<ProductTeam> teams, IReadOnlyList<Product> products, IReadOnlyList<ChangeEvent> events, CancellationToken cancellationToken) =>
+        WriteAsync(null, async (connection, transaction) =>
+        {
+            using (var existing = Command(connection, transaction, "SELECT (SELECT count(*) FROM product_teams) + (SELECT count(*) FROM events)"))
+            {
+                if ((long)(await existing.ExecuteScalarAsync(cancellationToken))! > 0)
+                {
+                    throw new InvalidOperationException("Import needs an empty store; this one already holds data.");
+                }
+            }
+
+            foreach (var team in teams)
+            {
+                await InsertTeamAsync(connection, transaction, team, cancellationToken);
+            }
+
+            foreach (var product in products)
+            {
+                await InsertProductAsync(connection, transaction, product, cancellationToken);
+            }
+
+            foreach (var change in events)
+            {
+                await AppendEventAsync(connection, transaction, change, cancellationToken);
+            }
+
+            return 0;
+        }, cancellationToken);
 
     public Task PingAsync(CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
@@ -174,27 +316,58 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private static async Task<ProductTeam?> FindLiveTeamAsync(SqliteConnection connection, SqliteTransaction? transaction, string idOrAlias, CancellationToken cancellationToken)
     {
-        // A live team's id wins over an alias: aliases can never equal a team id, so at most one matches.
+        // Aliases can never equal a team id, so at most one live team matches.
         using var command = Command(connection, transaction,
             $"SELECT {TeamColumns} FROM product_teams WHERE status = 'active' AND (id = $key OR alias = $key) LIMIT 1",
             ("$key", idOrAlias));
-        var teams = await ReadAllAsync(command, ReadTeam, cancellationToken);
-        return teams.Count > 0 ? teams[0] : null;
+        return await SingleOrNullAsync(command, ReadTeam, cancellationToken);
     }
 
-    private static async Task<Product?> FindLiveProductAsync(SqliteConnection connection, SqliteTransaction? transaction, string productId, CancellationToken cancellationToken)
+    private static async Task<ProductTeam?> GetTeamAsync(SqliteConnection connection, SqliteTransaction? transaction, string teamId, CancellationToken cancellationToken)
     {
-        using var command = Command(connection, transaction,
-            $"SELECT {ProductColumns} FROM products WHERE id = $id AND status = 'active'", ("$id", productId));
-        var products = await ReadAllAsync(command, ReadProduct, cancellationToken);
-        return products.Count > 0 ? products[0] : null;
+        using var command = Command(connection, transaction, $"SELECT {TeamColumns} FROM product_teams WHERE id = $id", ("$id", teamId));
+        return await SingleOrNullAsync(command, ReadTeam, cancellationToken);
     }
 
-    private static async Task MarkDeletedAsync(SqliteConnection connection, SqliteTransaction transaction, string table, string id, DateTimeOffset now, long version, CancellationToken cancellationToken)
+    private static async Task<Product?> GetProductAsync(SqliteConnection connection, SqliteTransaction? transaction, string productId, CancellationToken cancellationToken)
+    {
+        using var command = Command(connection, transaction, $"SELECT {ProductColumns} FROM products WHERE id = $id", ("$id", productId));
+        return await SingleOrNullAsync(command, ReadProduct, cancellationToken);
+    }
+
+    private static async Task InsertTeamAsync(SqliteConnection connection, SqliteTransaction transaction, ProductTeam team, CancellationToken cancellationToken)
+    {
+        var keys = new PythonJsonWriter().StartArray();
+        foreach (var key in team.Keys)
+        {
+            keys.StartObject().Property("key_type", key.KeyType).Property("key_value", key.KeyValue).EndObject();
+        }
+
+        using var insert = Command(connection, transaction,
+            $"INSERT INTO product_teams (alias, {TeamColumns}) VALUES ($alias, $id, $name, $ods, $status, $created, $updated, $deleted, $keys, $version)",
+            ("$alias", team.Alias), ("$id", team.Id), ("$name", team.Name), ("$ods", team.OdsCode), ("$status", team.Status),
+            ("$created", PythonTime.Format(team.CreatedOn)), ("$updated", Format(team.UpdatedOn)), ("$deleted", Format(team.DeletedOn)),
+            ("$keys", keys.EndArray().ToString()), ("$version", team.Version));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task InsertProductAsync(SqliteConnection connection, SqliteTransaction transaction, Product product, CancellationToken cancellationToken)
+    {
+        using var insert = Command(connection, transaction,
+            $"INSERT INTO products ({ProductColumns}) VALUES ($id, $team, $alias, $name, $ods, $status, $created, $updated, $deleted, $version)",
+            ("$id", product.Id), ("$team", product.TeamId), ("$alias", product.TeamAlias), ("$name", product.Name),
+            ("$ods", product.OdsCode), ("$status", product.Status), ("$created", PythonTime.Format(product.CreatedOn)),
+            ("$updated", Format(product.UpdatedOn)), ("$deleted", Format(product.DeletedOn)), ("$version", product.Version));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task UpdateStateAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string table, string id, string name, string status,
+        DateTimeOffset? updatedOn, DateTimeOffset? deletedOn, long version, CancellationToken cancellationToken)
     {
         using var command = Command(connection, transaction,
-            $"UPDATE {table} SET status = 'inactive', updated_on = $now, deleted_on = $now, version = $version WHERE id = $id",
-            ("$now", PythonTime.Format(now)), ("$version", version), ("$id", id));
+            $"UPDATE {table} SET name = $name, status = $status, updated_on = $updated, deleted_on = $deleted, version = $version WHERE id = $id",
+            ("$name", name), ("$status", status), ("$updated", Format(updatedOn)), ("$deleted", Format(deletedOn)), ("$version", version), ("$id", id));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -210,21 +383,28 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static (string, object?)[] TeamParameters(ProductTeam team)
+    private static async Task RememberResponseAsync(SqliteConnection connection, SqliteTransaction transaction, StoredResponse response, CancellationToken cancellationToken)
     {
-        var keys = new PythonJsonWriter().StartArray();
-        foreach (var key in team.Keys)
+        // Another request with this id answered first (an expired record is replaced).
+        using (var existing = Command(connection, transaction,
+            "SELECT created_on FROM responses WHERE caller = $caller AND request_id = $request", ("$caller", response.Caller), ("$request", response.RequestId)))
         {
-            keys.StartObject().Property("key_type", key.KeyType).Property("key_value", key.KeyValue).EndObject();
+            if (await existing.ExecuteScalarAsync(cancellationToken) is string createdOn
+                && PythonTime.Parse(createdOn) > response.CreatedOn - IdempotencyWindow)
+            {
+                throw new DuplicateRequestException();
+            }
         }
 
-        return
-        [
-            ("$alias", team.Alias), ("$id", team.Id), ("$name", team.Name), ("$ods", team.OdsCode), ("$status", team.Status),
-            ("$created", PythonTime.Format(team.CreatedOn)), ("$updated", Format(team.UpdatedOn)), ("$deleted", Format(team.DeletedOn)),
-            ("$keys", keys.EndArray().ToString()), ("$version", team.Version),
-        ];
+        using var command = Command(connection, transaction,
+            "INSERT OR REPLACE INTO responses (caller, request_id, fingerprint, status, body, etag, created_on) " +
+            "VALUES ($caller, $request, $fingerprint, $status, $body, $etag, $created)",
+            ("$caller", response.Caller), ("$request", response.RequestId), ("$fingerprint", response.Fingerprint), ("$status", response.Status),
+            ("$body", response.Body), ("$etag", response.ETag), ("$created", PythonTime.Format(response.CreatedOn)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     private static ProductTeam ReadTeam(SqliteDataReader reader) => new(
         reader.GetString(0),
@@ -251,6 +431,20 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         ParseOrNull(reader, 7),
         ParseOrNull(reader, 8),
         reader.GetInt64(9));
+
+    private static SequencedEvent ReadEvent(SqliteDataReader reader) => new(
+        reader.GetInt64(0),
+        new ChangeEvent(
+            reader.GetString(1),
+            reader.GetString(2),
+            reader.GetString(3),
+            reader.GetString(4),
+            PythonTime.Parse(reader.GetString(5)),
+            reader.GetInt64(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8),
+            reader.GetString(9),
+            ChangeEvent.ParseChanges(reader.GetString(10))));
 
     private static DateTimeOffset? ParseOrNull(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : PythonTime.Parse(reader.GetString(ordinal));
@@ -282,10 +476,29 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         return results;
     }
 
+    private static async Task<T?> SingleOrNullAsync<T>(SqliteCommand command, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? read(reader) : null;
+    }
+
     private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = Command(connection, null, sql);
         command.ExecuteNonQuery();
+    }
+
+    private async IAsyncEnumerable<T> StreamAsync<T>(string sql, Func<SqliteDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        using var command = Command(connection, null, sql);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return read(reader);
+        }
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
@@ -302,7 +515,11 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         }
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// One write transaction. A remembered POST answer (<see cref="WriteContext.Response"/>) is
+    /// stored in it only when the write succeeded, so the answer and the change commit together.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(WriteContext? context, Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
     {
         // A write cancelled part-way (the client went away) is rolled back whole when the transaction is disposed.
         await _writeLock.WaitAsync(cancellationToken);
@@ -310,6 +527,11 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         {
             using var transaction = _writer.BeginTransaction();
             var result = await write(_writer, transaction);
+            if (context?.Response is { } response && IsSuccess(result))
+            {
+                await RememberResponseAsync(_writer, transaction, response, cancellationToken);
+            }
+
             transaction.Commit();
             return result;
         }
@@ -322,4 +544,12 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             _writeLock.Release();
         }
     }
+
+    private static bool IsSuccess<T>(T result) => result switch
+    {
+        bool done => done,
+        ProductCreation creation => creation == ProductCreation.Created,
+        Restoration restoration => restoration == Restoration.Restored,
+        _ => false,
+    };
 }

@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using Cpm.Api.Auth;
+using Cpm.Api.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace Cpm.Api.Docs;
+
+/// <summary>
+/// The OpenAPI 3.1 document at <c>/openapi/v1.json</c>, generated from the mapped endpoints, and
+/// the interactive docs page at <c>/docs</c> (Scalar, its assets served from the service itself).
+/// </summary>
+internal static class OpenApiServiceCollectionExtensions
+{
+    public const string DocumentPath = "/openapi/v1.json";
+    private const string ApiKeyScheme = "apikey";
+
+    public static IServiceCollection AddCpmOpenApi(this IServiceCollection services) =>
+        services.AddOpenApi(options =>
+        {
+            options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1;
+            options.ShouldInclude = description => description.HttpMethod != HttpMethods.Options;
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "Connecting Party Manager",
+                    Version = "1",
+                    Description = "Register product teams and the products (connecting parties) they connect to national APIs. "
+                        + "Bodies are JSON as Python's json.dumps writes it; errors are {\"errors\": [{\"code\", \"message\"}]}.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[ApiKeyScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = "apikey",
+                    Description = "A configured api key; the header name is case-insensitive.",
+                };
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer(DescribeOperationAsync);
+        });
+
+    public static void MapCpmDocs(this IEndpointRouteBuilder routes)
+    {
+        routes.MapOpenApi(DocumentPath);
+        routes.MapScalarApiReference("/docs", options => options
+            .WithTitle("Connecting Party Manager API")
+            .WithOpenApiRoutePattern(DocumentPath));
+    }
+
+    /// <summary>Headers, the api key requirement and the error answers of one operation.</summary>
+    private static async Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        var versioned = metadata.OfType<VersionHeaderMetadata>().Any();
+        var needsKey = metadata.OfType<ApiKeyMetadata>().Any();
+        operation.Parameters ??= [];
+        if (versioned)
+        {
+            AddHeader(operation, "version", required: true,
+                "API version: an integer; 1 and above resolve to the highest available (1). The response header Version reports it.");
+        }
+
+        AddHeader(operation, RequestContextMiddleware.RequestIdHeader, required: false, "Echoed on the response and written on every log line.");
+        AddHeader(operation, RequestContextMiddleware.CorrelationIdHeader, required: false, "Echoed on the response and written on every log line.");
+        if (needsKey)
+        {
+            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }];
+        }
+
+        var errors = metadata.OfType<ApiErrorsMetadata>().SelectMany(declared => declared.Examples)
+            .Concat(needsKey ? [CommonErrors.MissingKey] : [])
+            .Concat(versioned ? [CommonErrors.MissingVersion, CommonErrors.UnsupportedVersion] : []);
+        var schema = await context.GetOrCreateSchemaAsync(typeof(ErrorsBody), null, cancellationToken);
+        operation.Responses ??= [];
+        foreach (var byStatus in errors.GroupBy(error => ErrorCodes.Status(error.Code)).OrderBy(group => group.Key))
+        {
+            var media = new OpenApiMediaType { Schema = schema, Examples = new Dictionary<string, IOpenApiExample>() };
+            foreach (var error in byStatus.DistinctBy(error => error.Message))
+            {
+                media.Examples[$"{error.Code} {media.Examples.Count + 1}"] = new OpenApiExample
+                {
+                    Summary = error.Code,
+                    Value = JsonNode.Parse(ApiResults.ErrorBody([error]).ToString()),
+                };
+            }
+
+            operation.Responses[byStatus.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
+            {
+                Description = byStatus.Key switch
+                {
+                    400 => "Bad request: the version header or the request failed validation.",
+                    403 => "Access denied: missing or wrong api key, or version below 1.",
+                    404 => "Not found.",
+                    409 => "Conflict.",
+                    413 => "Body over 1 MiB.",
+                    422 => "Unprocessable: the ODS code could not be resolved.",
+                    503 => "Unavailable: a dependency (ODS or storage) could not answer; retry later.",
+                    _ => "Error.",
+                },
+                Content = new Dictionary<string, OpenApiMediaType> { [ApiResults.JsonContentType] = media },
+            };
+        }
+    }
+
+    private static void AddHeader(OpenApiOperation operation, string name, bool required, string description) =>
+        operation.Parameters!.Add(new OpenApiParameter
+        {
+            Name = name,
+            In = ParameterLocation.Header,
+            Required = required,
+            Description = description,
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+        });
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+using Cpm.Api.Auth;
+using Cpm.Api.Docs;
+using Cpm.Api.Storage;
+
+namespace Cpm.Api.Http;
+
+/// <summary>
+/// Idempotent POSTs: a POST carrying <c>X-Request-Id</c> that repeats an earlier successful one of
+/// the same caller (same route and same JSON body, compared as parsed JSON) within 24 hours gets
+/// the original answer again. The answer is stored in the write's own transaction; concurrent
+/// duplicates on this node wait for the first, and on other nodes lose the store's race and replay.
+/// </summary>
+internal sealed class IdempotencyFilter(ICpmStore store, TimeProvider time) : IEndpointFilter
+{
+    public static readonly TimeSpan Window = TimeSpan.FromHours(24);
+
+    // Striped locks: duplicates share a stripe and wait for each other; others rarely collide.
+    private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (RequestContextMiddleware.HeaderOrNull(http.Request, RequestContextMiddleware.RequestIdHeader) is not { } requestId)
+        {
+            return await next(context);
+        }
+
+        var caller = Caller.Current(http).Name;
+        var fingerprint = await FingerprintAsync(http.Request);
+        var stripe = Stripes[(int)((uint)HashCode.Combine(caller, requestId) % Stripes.Length)];
+        await stripe.WaitAsync(http.RequestAborted);
+        try
+        {
+            if (await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - Window, http.RequestAborted) is { } earlier)
+            {
+                return Replay(earlier, fingerprint);
+            }
+
+            http.Features.Set(new PendingAnswer(caller, requestId, fingerprint));
+            try
+            {
+                return await next(context);
+            }
+            catch (DuplicateRequestException)
+            {
+                var winner = await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - Window, http.RequestAborted);
+                return Replay(winner!, fingerprint);
+            }
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    public static string Reused(string requestId) => $"X-Request-Id '{requestId}' was already used for a different request";
+
+    private static IResult Replay(StoredResponse earlier, string fingerprint) =>
+        earlier.Fingerprint == fingerprint
+            ? ApiResults.Stored(earlier.Status, earlier.Body, earlier.ETag)
+            : ApiResults.Error(ErrorCodes.UnprocessableEntity, Reused(earlier.RequestId));
+
+    /// <summary>Method, path and body as parsed JSON with sorted keys (the raw bytes when it does not parse).</summary>
+    private static async Task<string> FingerprintAsync(HttpRequest request)
+    {
+        var (body, _) = await RequestBody.ReadObjectAsync(request, request.HttpContext.RequestAborted);
+        var canonical = body is null ? "(unparsed)" : new PythonJsonWriter().Value(body, sortKeys: true).ToString();
+        var text = $"{request.Method} {request.Path.Value}\n{canonical}";
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    private sealed record PendingAnswer(string Caller, string RequestId, string Fingerprint);
+
+    internal static WriteContext Remember(WriteContext write, HttpContext http, int status, string body, string? etag) =>
+        http.Features.Get<PendingAnswer>() is { } pending
+            ? write with { Response = new StoredResponse(pending.Caller, pending.RequestId, pending.Fingerprint, status, body, etag, write.Now) }
+            : write;
+}
+
+internal static class IdempotencyExtensions
+{
+    /// <summary>Remembers this POST's answer with its write when the request carries <c>X-Request-Id</c>.</summary>
+    public static RouteHandlerBuilder Idempotent(this RouteHandlerBuilder builder) =>
+        builder.AddEndpointFilter<IdempotencyFilter>()
+            .WithErrors(new ApiError(ErrorCodes.UnprocessableEntity, IdempotencyFilter.Reused("4c5e8a52-8f4b-4bd8-9c1c-7f2e7f0b9d21")));
+
+    /// <summary>The write, carrying the answer to remember if the request is idempotent.</summary>
+    public static WriteContext Answering(this WriteContext write, HttpContext http, int status, PythonJsonWriter body, string? etag) =>
+        IdempotencyFilter.Remember(write, http, status, body.ToString(), etag);
+}

@@ -1,0 +1,53 @@
+using System.Net;
+using Cpm.Api.Tests.Infrastructure;
+
+namespace Cpm.Api.Tests.Api;
+
+/// <summary>Contract section 8: concurrent requests never corrupt state.</summary>
+public abstract class ConcurrencyTests(CpmService service)
+{
+    private readonly CpmClient _client = service.Client();
+
+    [Fact]
+    public async Task RacingCreatesOfOneAliasHaveExactlyOneWinner()
+    {
+        var ods = Unique.OdsCode();
+        await _client.CreateTeamAsync(ods);
+        var alias = Guid.NewGuid().ToString();
+        var body = $$"""{"ods_code": "{{ods}}", "name": "Racer", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}""";
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => _client.PostAsync("/ProductTeam", body)));
+
+        Assert.Single(replies, reply => reply.Status == HttpStatusCode.Created);
+        Assert.All(replies.Where(reply => reply.Status != HttpStatusCode.Created),
+            reply => reply.AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "Item already exists"));
+        var winner = replies.Single(reply => reply.Status == HttpStatusCode.Created).Json()["id"]!.ToString();
+        Assert.Equal(winner, (await _client.GetAsync($"/ProductTeam/{alias}")).Json()["id"]!.ToString());
+    }
+
+    [Fact]
+    public async Task ProductCreateRacingTeamDeleteNeverLeavesALiveProductUnderADeletedTeam()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var team = (string)(await _client.CreateTeamAsync())["id"]!;
+            var create = _client.PostAsync($"/ProductTeam/{team}/Product", """{"name": "Late"}""");
+            var delete = _client.DeleteAsync($"/ProductTeam/{team}");
+            var (created, deleted) = (await create, await delete);
+
+            Assert.False(created.Status == HttpStatusCode.Created && deleted.Status == HttpStatusCode.OK, "both the create and the delete succeeded");
+            if (created.Status == HttpStatusCode.Created)
+            {
+                deleted.AssertStatus(HttpStatusCode.Conflict);
+                (await _client.GetAsync($"/ProductTeam/{team}")).AssertStatus(HttpStatusCode.OK);
+            }
+            else
+            {
+                created.AssertStatus(HttpStatusCode.NotFound);
+                Assert.Equal("""{"results": []}""", (await _client.GetAsync($"/Product?product_team_id={team}")).Body);
+            }
+        }
+    }
+}
+
+public sealed class SqliteConcurrencyTests(SqliteService service) : ConcurrencyTests(service), IClassFixture<SqliteService>;

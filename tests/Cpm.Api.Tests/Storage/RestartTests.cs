@@ -1,0 +1,61 @@
+using System.Net;
+using Cpm.Api.Tests.Infrastructure;
+
+namespace Cpm.Api.Tests.Storage;
+
+/// <summary>A restart on the same database keeps everything, byte for byte.</summary>
+public sealed class RestartTests
+{
+    [Fact]
+    public async Task EverythingWrittenIsServedIdenticallyAfterARestart()
+    {
+        var directory = Directory.CreateTempSubdirectory("cpm-restart-").FullName;
+        var database = Path.Combine(directory, "cpm.db");
+        try
+        {
+            string[] paths;
+            string[] before;
+            await using (var first = SqliteService.OnFile(database))
+            {
+                await first.InitializeAsync();
+                var client = first.Client();
+                var team = await client.CreateTeamAsync();
+                var product = await client.CreateProductAsync((string)team["id"]!);
+                var gone = await client.CreateProductAsync((string)team["id"]!);
+                (await client.DeleteAsync($"/ProductTeam/{team["id"]}/Product/{gone["id"]}")).AssertStatus(HttpStatusCode.OK);
+                paths =
+                [
+                    $"/ProductTeam/{team["id"]}",
+                    $"/ProductTeam/{team["keys"]![0]!["key_value"]}",
+                    $"/Product/{product["id"]}",
+                    $"/Product/{gone["id"]}",
+                    $"/Product?organisation_code={team["ods_code"]}",
+                    $"/ProductTeam?organisation_code={team["ods_code"]}",
+                ];
+                before = await ReadAllAsync(client, paths);
+            }
+
+            await using var second = SqliteService.OnFile(database);
+            await second.InitializeAsync();
+
+            Assert.Equal(before, await ReadAllAsync(second.Client(), paths));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<string[]> ReadAllAsync(CpmClient client, string[] paths)
+    {
+        var bodies = new List<string>();
+        foreach (var path in paths)
+        {
+            var reply = await client.GetAsync(path);
+            bodies.Add($"{(int)reply.Status} {reply.Body}");
+        }
+
+        return [.. bodies];
+    }
+}
