@@ -105,6 +105,12 @@ public sealed class AbuseTests(RealService service, ITestOutputHelper output) : 
             "/ProductTeam?organisation_code=a&organisation_code=b", "/Product?" + string.Join('&', Enumerable.Repeat("organisation_code=X", 300)),
             "/Product?organisation_code[]=x", "/Product?=x", "/Product?&&&", "/Product?organisation_code=%ff", "/Product?organisation_code=%zz",
             "/Product?%=x", "/Product?organisation_code=%00", "/ProductTeam?organisation_code", "/Product?a=1&b=2&c=3", $"/ProductTeam/{team}?x=1&x=2",
+            "/Events?after=-1", "/Events?after=99999999999999999999999", "/Events?limit=0", "/Events?limit=1e3", "/Events?limit=99999999999999999999",
+            "/Events?after=abc&after=1", "/Events?after=%ff", "/ProductTeam?organisation_code=X&limit=0", "/ProductTeam?organisation_code=X&limit=-1",
+            "/ProductTeam?organisation_code=X&limit=1001", "/ProductTeam?organisation_code=X&limit=1&cursor=forged", "/ProductTeam?organisation_code=X&limit=1&cursor=%ff",
+            "/Product?organisation_code=X&cursor=x", "/Product?organisation_code=X&limit=1&cursor=" + new string('c', 4000),
+            $"/ProductTeam/{team}?include_deleted=maybe", $"/Product/{product}?include_deleted=TRUE", $"/Product/{product}?include_deleted=true&include_deleted=false",
+            $"/ProductTeam/{team}/History?limit=1", $"/Product/{product}/History?x=1", "/Export",
         ];
         foreach (var query in queries)
         {
@@ -146,8 +152,13 @@ public sealed class AbuseTests(RealService service, ITestOutputHelper output) : 
             ("chunk longer than said", RawHttp.Request("POST", $"/ProductTeam/{team}/Product", [.. Headers, "Transfer-Encoding: chunked"], "1\r\n{\"name\": \"x\"}\r\n0\r\n\r\n"u8.ToArray())),
             ("unknown transfer coding", RawHttp.Request("POST", "/ProductTeam", [.. Headers, "Transfer-Encoding: gzip"], "{}"u8.ToArray())),
             ("Expect 100-continue", RawHttp.Request("POST", $"/ProductTeam/{team}/Product", [.. Headers, "Expect: 100-continue"], "{\"name\": \"Expecting\"}"u8.ToArray())),
+            ("If-Match of 23 digits", RawHttp.Request("PATCH", $"/ProductTeam/{team}", [.. Headers, "If-Match: W/\"99999999999999999999999\""], "{\"name\": \"Renamed\"}"u8.ToArray())),
+            ("If-Match of a lone quote", RawHttp.Request("PATCH", $"/ProductTeam/{team}", [.. Headers, "If-Match: \""], "{\"name\": \"Renamed\"}"u8.ToArray())),
+            ("If-Match list", RawHttp.Request("PATCH", $"/ProductTeam/{team}", [.. Headers, "If-Match: \"0\", W/\"-1\", *"], "{\"name\": \"Renamed\"}"u8.ToArray())),
+            ("X-Request-Id reused for another body", RawHttp.Request("POST", $"/ProductTeam/{team}/Product", [.. Headers, "X-Request-Id: reused-1"], "{\"name\": \"Other\"}"u8.ToArray())),
             ("Content-Encoding gzip on plain JSON", RawHttp.Request("POST", $"/ProductTeam/{team}/Product", [.. Headers, "Content-Encoding: gzip"], "{\"name\": \"Zipped\"}"u8.ToArray())),
         };
+        await SendAsync("X-Request-Id first use", RawHttp.Request("POST", $"/ProductTeam/{team}/Product", [.. Headers, "X-Request-Id: reused-1"], "{\"name\": \"First\"}"u8.ToArray()));
         foreach (var (name, request) in cases)
         {
             await SendAsync(name, request);
