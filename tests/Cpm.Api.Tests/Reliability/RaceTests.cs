@@ -4,8 +4,8 @@ using Xunit.Abstractions;
 
 namespace Cpm.Api.Tests.Reliability;
 
-/// <summary>Concurrent requests for the same thing: exactly one wins, the others get the contract's answer, never a 5xx.</summary>
-public sealed class RaceTests(SqliteService service, ITestOutputHelper output) : IClassFixture<SqliteService>
+/// <summary>Concurrent requests for the same thing: exactly one wins, the others get the contract's answer, never a 5xx. Run against every storage adapter.</summary>
+public abstract class RaceTests(CpmService service, ITestOutputHelper output)
 {
     private const int Racers = 32;
     private const int Rounds = 50;
@@ -113,4 +113,68 @@ public sealed class RaceTests(SqliteService service, ITestOutputHelper output) :
         (await _client.GetAsync($"/Product/{productId}")).AssertStatus(HttpStatusCode.NotFound);
         (await _client.DeleteAsync($"/ProductTeam/{teamId}")).AssertStatus(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task ConcurrentRestoresOfOneDeletedTeamGiveExactlyOne200AndTheRest409()
+    {
+        var teamId = (string)(await _client.CreateTeamAsync())["id"]!;
+        (await _client.DeleteAsync($"/ProductTeam/{teamId}")).AssertStatus(HttpStatusCode.OK);
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, Racers).Select(_ => Task.Run(() => _client.PostAsync($"/ProductTeam/{teamId}/Restore", null))));
+
+        var restored = Assert.Single(replies, reply => reply.Status == HttpStatusCode.OK);
+        foreach (var reply in replies.Where(reply => reply != restored))
+        {
+            reply.AssertError(HttpStatusCode.Conflict, "CONFLICT", $"{teamId} is not deleted");
+        }
+
+        var history = (await _client.GetAsync($"/ProductTeam/{teamId}/History")).Json()["events"]!.AsArray();
+        Assert.Equal(["ProductTeamCreated", "ProductTeamDeleted", "ProductTeamRestored"], history.Select(change => (string)change!["type"]!));
+        Assert.Equal("W/\"3\"", (await _client.GetAsync($"/ProductTeam/{teamId}")).Header("ETag"));
+    }
+
+    [Fact]
+    public async Task RestoreRacingANewTeamForTheFreedAliasNeverLeavesTwoLiveTeamsWithOneAlias()
+    {
+        var restoreWon = 0;
+        var createWon = 0;
+        for (var round = 0; round < Rounds / 2; round++)
+        {
+            var ods = Unique.OdsCode();
+            var alias = Guid.NewGuid().ToString();
+            var original = (string)(await _client.CreateTeamAsync(ods, alias: alias))["id"]!;
+            (await _client.DeleteAsync($"/ProductTeam/{original}")).AssertStatus(HttpStatusCode.OK);
+            var holdBack = TimeSpan.FromMilliseconds(round % 3);
+
+            var restore = Task.Run(async () =>
+            {
+                await Task.Delay(holdBack);
+                return await _client.PostAsync($"/ProductTeam/{original}/Restore", null);
+            });
+            var create = Task.Run(() => _client.PostAsync("/ProductTeam",
+                $$"""{"ods_code": "{{ods}}", "name": "Usurper", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}"""));
+            var (restored, created) = (await restore, await create);
+
+            var holder = await _client.GetAsync($"/ProductTeam/{alias}");
+            var live = (await _client.GetAsync($"/ProductTeam?organisation_code={ods}")).Json()["results"]!.AsArray();
+            Assert.Single(live);
+            if (restored.Status == HttpStatusCode.OK)
+            {
+                restoreWon++;
+                created.AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "Item already exists");
+                Assert.Equal(original, (string)holder.Json()["id"]!);
+            }
+            else
+            {
+                createWon++;
+                created.AssertStatus(HttpStatusCode.Created);
+                restored.AssertError(HttpStatusCode.Conflict, "CONFLICT", $"Product team alias '{alias}' is now held by another live team");
+                Assert.Equal((string)created.Json()["id"]!, (string)holder.Json()["id"]!);
+            }
+        }
+
+        output.WriteLine($"{Rounds / 2} rounds of restore against a new team for the freed alias: restore first {restoreWon}, create first {createWon}, both never");
+    }
 }
+
+public sealed class SqliteRaceTests(SqliteService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<SqliteService>;
