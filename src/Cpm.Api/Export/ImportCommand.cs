@@ -45,7 +45,16 @@ internal static class ImportCommand
             }
         }
 
-        await services.GetRequiredService<ICpmStore>().ImportAsync(teams, products, events, CancellationToken.None);
+        try
+        {
+            await services.GetRequiredService<ICpmStore>().ImportAsync(teams, products, events, CancellationToken.None);
+        }
+        catch (InvalidOperationException refused)
+        {
+            await output.WriteLineAsync(refused.Message);
+            return 2;
+        }
+
         await output.WriteLineAsync($"Imported {teams.Count} teams, {products.Count} products and {events.Count} events from {path}.");
         return 0;
     }

@@ -35,6 +35,11 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>Settings a test adds before <see cref="InitializeAsync"/> (webhook subscriptions, say).</summary>
+    public Dictionary<string, string?> ExtraSettings { get; } = [];
+
+    private Dictionary<string, string?> _settings = [];
+
     public virtual async Task InitializeAsync()
     {
         Ord = await FakeOrd.StartAsync();
@@ -56,12 +61,30 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
             ["Auth:Clients:2:Scopes:0"] = "admin",
             ["Auth:Clients:2:Scopes:1"] = "read",
         };
-        ConfigureSettings(settings);
         await ConfigureStorageAsync(settings);
+        foreach (var (key, value) in ExtraSettings)
+        {
+            settings[key] = value;
+        }
+
+        _settings = settings;
+        StartService();
+    }
+
+    /// <summary>Stops the service and starts it again on the same store, as a redeploy would.</summary>
+    public async Task RestartAsync()
+    {
+        _http?.Dispose();
+        await _factory!.DisposeAsync();
+        StartService();
+    }
+
+    private void StartService()
+    {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
             host.UseEnvironment("Test");
-            foreach (var (key, value) in settings)
+            foreach (var (key, value) in _settings)
             {
                 host.UseSetting(key, value);
             }
@@ -101,11 +124,6 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
     }
 
     protected abstract Task ConfigureStorageAsync(IDictionary<string, string?> settings);
-
-    /// <summary>For fixtures that need more settings (webhooks, say).</summary>
-    protected virtual void ConfigureSettings(IDictionary<string, string?> settings)
-    {
-    }
 
     private static string Sha256Hex(string key) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
