@@ -63,6 +63,12 @@ internal sealed class ProductIdGenerator(IOptions<ProductIdOptions> options, IPr
     private readonly HashSet<string> _reserved = ProductIdOptions.ReadReserved(options.Value.ReservedFile, out var problem)
         ?? throw new InvalidOperationException($"ProductIds:ReservedFile cannot be read: {problem}");
 
+    /// <summary>Random candidates, for callers outside dependency injection (the bulk-load tests).</summary>
+    public ProductIdGenerator(IOptions<ProductIdOptions> options)
+        : this(options, new RandomProductIdCandidates())
+    {
+    }
+
     public int ReservedCount => _reserved.Count;
 
     public string Next()
