@@ -33,7 +33,9 @@ internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes known
 
     public async Task<OdsVerdict> CheckAsync(string odsCode, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(odsCode))
+        // "." and ".." would be read as path steps, asking ODS about its collection or root
+        // (which answer 200) instead of an organisation.
+        if (string.IsNullOrWhiteSpace(odsCode) || odsCode is "." or "..")
         {
             return OdsVerdict.Invalid;
         }

@@ -1,0 +1,180 @@
+using System.Net;
+using Cpm.Api.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Cpm.Api.Tests.Reliability;
+
+/// <summary>Concurrent requests for the same thing: exactly one wins, the others get the contract's answer, never a 5xx. Run against every storage adapter.</summary>
+public abstract class RaceTests(CpmService service, ITestOutputHelper output)
+{
+    private const int Racers = 32;
+    private const int Rounds = 50;
+
+    private readonly CpmClient _client = service.Client();
+
+    [Fact]
+    public async Task ConcurrentCreatesOfOneAliasGiveOne201AndTheRest400ItemAlreadyExists()
+    {
+        var alias = Guid.NewGuid().ToString();
+        var ods = Unique.OdsCode();
+        var body = $$"""{"ods_code": "{{ods}}", "name": "Racing Team", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}""";
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, Racers).Select(_ => Task.Run(() => _client.PostAsync("/ProductTeam", body))));
+
+        var created = Assert.Single(replies, reply => reply.Status == HttpStatusCode.Created);
+        foreach (var reply in replies.Where(reply => reply != created))
+        {
+            reply.AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "Item already exists");
+        }
+
+        var listed = await _client.GetAsync($"/ProductTeam?organisation_code={ods}");
+        Assert.Equal($$"""{"results": [{{created.Body}}]}""", listed.Body);
+        var byAlias = await _client.GetAsync($"/ProductTeam/{alias}");
+        Assert.Equal(created.Body, byAlias.Body);
+        output.WriteLine($"{Racers} creates of one alias: 1 × 201, {Racers - 1} × 400");
+    }
+
+    [Fact]
+    public async Task ProductCreateRacingTeamDeleteNeverLeavesALiveProductUnderADeletedTeam()
+    {
+        var productWon = 0;
+        var deleteWon = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            var teamId = (string)(await _client.CreateTeamAsync())["id"]!;
+            // A create does more work before its write than a delete, so the delete is held back a
+            // little in some rounds: both orders, and the overlap between them, get exercised.
+            var holdBack = TimeSpan.FromMilliseconds(round % 3);
+            var create = Task.Run(() => _client.PostAsync($"/ProductTeam/{teamId}/Product", """{"name": "Racer"}"""));
+            var delete = Task.Run(async () =>
+            {
+                await Task.Delay(holdBack);
+                return await _client.DeleteAsync($"/ProductTeam/{teamId}");
+            });
+            var (created, deleted) = (await create, await delete);
+
+            var team = await _client.GetAsync($"/ProductTeam/{teamId}");
+            if (created.Status == HttpStatusCode.Created)
+            {
+                productWon++;
+                Assert.Equal(HttpStatusCode.Conflict, deleted.Status);
+                var productId = (string)created.Json()["id"]!;
+                deleted.AssertError(HttpStatusCode.Conflict, "CONFLICT",
+                    $"Product Team cannot be deleted as it still has associated Product Ids ['{productId}']");
+                team.AssertStatus(HttpStatusCode.OK);
+                var product = await _client.GetAsync($"/Product/{productId}");
+                Assert.Equal(created.Body, product.Body);
+            }
+            else
+            {
+                deleteWon++;
+                created.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find ProductTeam for key ('{teamId}')");
+                deleted.AssertStatus(HttpStatusCode.OK);
+                team.AssertStatus(HttpStatusCode.NotFound);
+                var search = await _client.GetAsync($"/Product?product_team_id={teamId}");
+                Assert.Equal("""{"results": []}""", search.Body);
+            }
+        }
+
+        output.WriteLine($"{Rounds} rounds of product create against team delete: product first {productWon}, delete first {deleteWon}, both never");
+    }
+
+    [Fact]
+    public async Task ConcurrentDeletesOfOneTeamGiveExactlyOne200AndTheRest404()
+    {
+        var teamId = (string)(await _client.CreateTeamAsync())["id"]!;
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, Racers).Select(_ => Task.Run(() => _client.DeleteAsync($"/ProductTeam/{teamId}"))));
+
+        var deleted = Assert.Single(replies, reply => reply.Status == HttpStatusCode.OK);
+        Assert.Equal($$"""{"code": "RESOURCE_DELETED", "message": "{{teamId}} has been deleted."}""", deleted.Body);
+        foreach (var reply in replies.Where(reply => reply != deleted))
+        {
+            reply.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find ProductTeam for key ('{teamId}')");
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentDeletesOfOneProductGiveExactlyOne200AndTheRest404()
+    {
+        var teamId = (string)(await _client.CreateTeamAsync())["id"]!;
+        var productId = (string)(await _client.CreateProductAsync(teamId))["id"]!;
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, Racers).Select(_ =>
+            Task.Run(() => _client.DeleteAsync($"/ProductTeam/{teamId}/Product/{productId}"))));
+
+        var deleted = Assert.Single(replies, reply => reply.Status == HttpStatusCode.OK);
+        Assert.Equal($$"""{"code": "RESOURCE_DELETED", "message": "{{productId}} has been deleted."}""", deleted.Body);
+        foreach (var reply in replies.Where(reply => reply != deleted))
+        {
+            reply.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find CpmProduct for key ('{teamId}', '{productId}')");
+        }
+
+        (await _client.GetAsync($"/Product/{productId}")).AssertStatus(HttpStatusCode.NotFound);
+        (await _client.DeleteAsync($"/ProductTeam/{teamId}")).AssertStatus(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ConcurrentRestoresOfOneDeletedTeamGiveExactlyOne200AndTheRest409()
+    {
+        var teamId = (string)(await _client.CreateTeamAsync())["id"]!;
+        (await _client.DeleteAsync($"/ProductTeam/{teamId}")).AssertStatus(HttpStatusCode.OK);
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, Racers).Select(_ => Task.Run(() => _client.PostAsync($"/ProductTeam/{teamId}/Restore", null))));
+
+        var restored = Assert.Single(replies, reply => reply.Status == HttpStatusCode.OK);
+        foreach (var reply in replies.Where(reply => reply != restored))
+        {
+            reply.AssertError(HttpStatusCode.Conflict, "CONFLICT", $"{teamId} is not deleted");
+        }
+
+        var history = (await _client.GetAsync($"/ProductTeam/{teamId}/History")).Json()["events"]!.AsArray();
+        Assert.Equal(["ProductTeamCreated", "ProductTeamDeleted", "ProductTeamRestored"], history.Select(change => (string)change!["type"]!));
+        Assert.Equal("W/\"3\"", (await _client.GetAsync($"/ProductTeam/{teamId}")).Header("ETag"));
+    }
+
+    [Fact]
+    public async Task RestoreRacingANewTeamForTheFreedAliasNeverLeavesTwoLiveTeamsWithOneAlias()
+    {
+        var restoreWon = 0;
+        var createWon = 0;
+        for (var round = 0; round < Rounds / 2; round++)
+        {
+            var ods = Unique.OdsCode();
+            var alias = Guid.NewGuid().ToString();
+            var original = (string)(await _client.CreateTeamAsync(ods, alias: alias))["id"]!;
+            (await _client.DeleteAsync($"/ProductTeam/{original}")).AssertStatus(HttpStatusCode.OK);
+            var holdBack = TimeSpan.FromMilliseconds(round % 3);
+
+            var restore = Task.Run(async () =>
+            {
+                await Task.Delay(holdBack);
+                return await _client.PostAsync($"/ProductTeam/{original}/Restore", null);
+            });
+            var create = Task.Run(() => _client.PostAsync("/ProductTeam",
+                $$"""{"ods_code": "{{ods}}", "name": "Usurper", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}"""));
+            var (restored, created) = (await restore, await create);
+
+            var holder = await _client.GetAsync($"/ProductTeam/{alias}");
+            var live = (await _client.GetAsync($"/ProductTeam?organisation_code={ods}")).Json()["results"]!.AsArray();
+            Assert.Single(live);
+            if (restored.Status == HttpStatusCode.OK)
+            {
+                restoreWon++;
+                created.AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "Item already exists");
+                Assert.Equal(original, (string)holder.Json()["id"]!);
+            }
+            else
+            {
+                createWon++;
+                created.AssertStatus(HttpStatusCode.Created);
+                restored.AssertError(HttpStatusCode.Conflict, "CONFLICT", $"Product team alias '{alias}' is now held by another live team");
+                Assert.Equal((string)created.Json()["id"]!, (string)holder.Json()["id"]!);
+            }
+        }
+
+        output.WriteLine($"{Rounds / 2} rounds of restore against a new team for the freed alias: restore first {restoreWon}, create first {createWon}, both never");
+    }
+}
+
+public sealed class SqliteRaceTests(SqliteService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<SqliteService>;

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Cpm.Api.Tests.Infrastructure;
+
+namespace Cpm.Api.Tests.Reliability;
+
+/// <summary>
+/// The real service as its own process (the Cpm.Api.dll built next to the tests) on a free
+/// loopback port, in Production, with its console output kept so tests can read the logs.
+/// Killed on dispose, so it never outlives the test.
+/// </summary>
+public sealed partial class ServiceProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private HttpClient? _http;
+
+    private ServiceProcess(Process process) => _process = process;
+
+    public string BaseUrl { get; private set; } = "";
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServiceProcess> StartAsync(string databasePath, string odsBaseUrl, string apiKey)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "Cpm.Api.dll"),
+            "--urls", "http://127.0.0.1:0",
+            $"--Storage:Sqlite:Path={databasePath}",
+            $"--Auth:ApiKeys:0={apiKey}",
+            $"--Ods:BaseUrl={odsBaseUrl}",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment.Remove("ASPNETCORE_URLS");
+        start.Environment.Remove("ASPNETCORE_HTTP_PORTS");
+
+        var service = new ServiceProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        service._process.Exited += (_, _) => service._listening.TrySetException(new InvalidOperationException("The process exited."));
+        service._process.OutputDataReceived += (_, line) => service.Record(line.Data);
+        service._process.ErrorDataReceived += (_, line) => service.Record(line.Data);
+        service._process.Start();
+        service._process.BeginOutputReadLine();
+        service._process.BeginErrorReadLine();
+        try
+        {
+            service.BaseUrl = await service._listening.Task.WaitAsync(StartTimeout);
+            service._http = new HttpClient { BaseAddress = new Uri(service.BaseUrl), Timeout = TimeSpan.FromSeconds(15) };
+            var status = await service.Client(apiKey).GetAsync("/_status");
+            status.AssertStatus(System.Net.HttpStatusCode.OK);
+        }
+        catch (Exception failure)
+        {
+            await service.DisposeAsync();
+            throw new InvalidOperationException($"The service did not start: {failure.Message}\n{service.Output}", failure);
+        }
+
+        return service;
+    }
+
+    /// <summary>A client on the process's one HttpClient; every request is bounded by its timeout.</summary>
+    public CpmClient Client(string? apiKey, string? version = "1") =>
+        new(_http ?? throw new InvalidOperationException("Not started."), apiKey, version);
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, exactly like a crash.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.WaitForExit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        _http?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (ListeningOn().Match(line) is { Success: true } match)
+        {
+            _listening.TrySetResult(match.Groups[1].Value);
+        }
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningOn();
+}
