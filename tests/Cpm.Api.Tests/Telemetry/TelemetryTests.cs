@@ -24,6 +24,12 @@ public sealed class TelemetryTests(SqliteService service) : IClassFixture<Sqlite
 
         (await service.Client().GetAsync("/_status", ("X-Request-Id", requestId), ("X-Correlation-Id", "corr-telemetry"))).AssertStatus(HttpStatusCode.OK);
 
+        // The server's span stops just after the response is sent, so it may land a moment later.
+        for (var wait = 0; wait < 50 && !spans.Any(s => (string?)s.GetTagItem("cpm.request_id") == requestId); wait++)
+        {
+            await Task.Delay(20);
+        }
+
         var span = Assert.Single(spans, s => (string?)s.GetTagItem("cpm.request_id") == requestId);
         Assert.Equal("corr-telemetry", span.GetTagItem("cpm.correlation_id"));
     }
