@@ -21,6 +21,7 @@ builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddCpmStorage(builder.Configuration);
 builder.Services.AddOdsClient(builder.Configuration);
 builder.Services.AddProductIds(builder.Configuration);
+builder.Services.AddSingleton<IdempotencyLocks>();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddCpmHealthChecks();
 builder.Services.AddCpmTelemetry(builder.Configuration);

@@ -12,12 +12,9 @@ namespace Cpm.Api.Http;
 /// the original answer again. The answer is stored in the write's own transaction; concurrent
 /// duplicates on this node wait for the first, and on other nodes lose the store's race and replay.
 /// </summary>
-internal sealed class IdempotencyFilter(ICpmStore store, TimeProvider time) : IEndpointFilter
+internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks, TimeProvider time) : IEndpointFilter
 {
     public static readonly TimeSpan Window = TimeSpan.FromHours(24);
-
-    // Striped locks: duplicates share a stripe and wait for each other; others rarely collide.
-    private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -29,7 +26,7 @@ internal sealed class IdempotencyFilter(ICpmStore store, TimeProvider time) : IE
 
         var caller = Caller.Current(http).Name;
         var fingerprint = await FingerprintAsync(http.Request);
-        var stripe = Stripes[(int)((uint)HashCode.Combine(caller, requestId) % Stripes.Length)];
+        var stripe = locks.For(caller, requestId);
         await stripe.WaitAsync(http.RequestAborted);
         try
         {
@@ -77,6 +74,15 @@ internal sealed class IdempotencyFilter(ICpmStore store, TimeProvider time) : IE
         http.Features.Get<PendingAnswer>() is { } pending
             ? write with { Response = new StoredResponse(pending.Caller, pending.RequestId, pending.Fingerprint, status, body, etag, write.Now) }
             : write;
+}
+
+/// <summary>Striped locks, one set per service: duplicates share a stripe and wait for each other; others rarely collide.</summary>
+internal sealed class IdempotencyLocks
+{
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
+    public SemaphoreSlim For(string caller, string requestId) =>
+        _stripes[(int)((uint)HashCode.Combine(caller, requestId) % _stripes.Length)];
 }
 
 internal static class IdempotencyExtensions
