@@ -49,7 +49,8 @@ internal static class OpenApiServiceCollectionExtensions
         routes.MapOpenApi(DocumentPath);
         routes.MapScalarApiReference("/docs", options => options
             .WithTitle("Connecting Party Manager API")
-            .WithOpenApiRoutePattern(DocumentPath));
+            .WithOpenApiRoutePattern(DocumentPath)
+            .AddPreferredSecuritySchemes(ApiKeyScheme));
     }
 
     /// <summary>Headers, the api key requirement and the error answers of one operation.</summary>
