@@ -1,0 +1,40 @@
+using Amazon.DynamoDBv2;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cpm.Api.Tests.Infrastructure;
+
+/// <summary>The service on DynamoDB: the run's moto server, a fresh table per fixture, created by the service itself.</summary>
+public class DynamoDbService : CpmService
+{
+    public string TableName { get; } = $"cpm-tests-{Guid.NewGuid():N}";
+
+    public MotoServer Moto { get; private set; } = null!;
+
+    /// <summary>The service's own low-level client (same endpoint, region and account), for looking at rows directly.</summary>
+    public IAmazonDynamoDB Dynamo => Services.GetRequiredService<IAmazonDynamoDB>();
+
+    public override async Task DisposeAsync()
+    {
+        // Keeps the shared moto small; the table is this fixture's alone.
+        await Dynamo.DeleteTableAsync(TableName);
+        await base.DisposeAsync();
+    }
+
+    protected override async Task ConfigureStorageAsync(IDictionary<string, string?> settings)
+    {
+        Moto = await MotoServer.SharedAsync();
+        settings["Storage:Provider"] = "DynamoDb";
+        settings["Storage:DynamoDb:TableName"] = TableName;
+        settings["Storage:DynamoDb:ServiceUrl"] = Moto.Url;
+        settings["Storage:DynamoDb:CreateTable"] = "true";
+    }
+}
+
+/// <summary>DynamoDB with the clock pinned, for exact timestamps in rows.</summary>
+public sealed class DynamoDbPinnedClockService : DynamoDbService
+{
+    public static readonly DateTimeOffset Now = new DateTimeOffset(2025, 1, 30, 14, 30, 18, TimeSpan.Zero).AddTicks(1_916_437);
+
+    public DynamoDbPinnedClockService() => Clock = new FakeTimeProvider(Now);
+}
