@@ -7,17 +7,42 @@ namespace Cpm.Api.Tests.Infrastructure;
 /// <summary>The service on DynamoDB: the run's moto server, a fresh table per fixture, created by the service itself.</summary>
 public class DynamoDbService : CpmService
 {
-    public string TableName { get; } = $"cpm-tests-{Guid.NewGuid():N}";
+    private readonly bool _ownsTable;
+
+    public DynamoDbService()
+        : this($"cpm-tests-{Guid.NewGuid():N}", ownsTable: true)
+    {
+    }
+
+    private DynamoDbService(string tableName, bool ownsTable)
+    {
+        TableName = tableName;
+        _ownsTable = ownsTable;
+    }
+
+    public string TableName { get; }
 
     public MotoServer Moto { get; private set; } = null!;
 
     /// <summary>The service's own low-level client (same endpoint, region and account), for looking at rows directly.</summary>
     public IAmazonDynamoDB Dynamo => Services.GetRequiredService<IAmazonDynamoDB>();
 
+    /// <summary>A second instance of the service on the same table, as in a deployment with several; dispose it in the test.</summary>
+    public async Task<DynamoDbService> StartAnotherInstanceAsync()
+    {
+        var other = new DynamoDbService(TableName, ownsTable: false);
+        await other.InitializeAsync();
+        return other;
+    }
+
     public override async Task DisposeAsync()
     {
         // Keeps the shared moto small; the table is this fixture's alone.
-        await Dynamo.DeleteTableAsync(TableName);
+        if (_ownsTable)
+        {
+            await Dynamo.DeleteTableAsync(TableName);
+        }
+
         await base.DisposeAsync();
     }
 

@@ -14,20 +14,20 @@ namespace Cpm.Api.Storage.DynamoDb;
 
 /// <summary>
 /// The DynamoDB store: one table in the existing service's layout. Reads by key are strongly
-/// consistent GetItems on the base table, so a write is visible to the next read. Every write
-/// reads the event sequence row first, then what it checks, and commits in one
-/// <c>TransactWriteItems</c> conditioned on both: on the rows it checked (alias free, team live,
-/// version unchanged) and on the sequence number, so it commits only if nothing else committed
-/// since its reads began. A cancelled transaction whose failed condition answers the request
-/// (alias taken, team gone) returns that answer; otherwise it is read again and retried with
-/// jittered backoff for a bounded time, then reported as unavailable.
+/// consistent GetItems on the base table, so a write is visible to the next read. A write reads
+/// what it checks, then commits one <c>TransactWriteItems</c> whose conditions restate those
+/// checks on the rows themselves (alias free, team live and unchanged, product unchanged), so
+/// DynamoDB refuses it if another write got in between. The same transaction records its events
+/// under the next numbers of the table's sequence row, conditioned on that row's value: the
+/// change feed is gapless and in commit order.
 /// </summary>
-internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<StorageOptions> options, ILogger<DynamoDbStore> logger) : ICpmStore
+internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<StorageOptions> options, ILogger<DynamoDbStore> logger) : ICpmStore, IDisposable
 {
     private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
 
     private readonly string _table = options.Value.DynamoDb.TableName!;
+    private readonly SemaphoreSlim _sequenceLock = new(1, 1);
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
         ReadAsync(async () =>
@@ -213,6 +213,8 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     public Task PingAsync(CancellationToken cancellationToken) =>
         ReadAsync(() => GetAsync(SequenceKey, SequenceKey, cancellationToken), cancellationToken);
 
+    public void Dispose() => _sequenceLock.Dispose();
+
     private static bool IsStorableKey(string value) => Encoding.UTF8.GetByteCount(value) <= MaxKeyBytes;
 
     private static DynamoDbWrite<T> Nothing<T>(T result) => new(string.Empty, result);
@@ -334,7 +336,12 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         }
     }
 
-    /// <summary>Read the sequence, let <paramref name="prepare"/> read and plan, commit; retry when the commit says the reads went stale.</summary>
+    /// <summary>
+    /// Let <paramref name="prepare"/> read and plan, then commit: a cancelled commit whose failed
+    /// condition answers the request returns that answer; one that only met a newer sequence
+    /// number (another instance wrote) commits again at once; anything else reads again after a
+    /// jittered backoff, for a bounded time.
+    /// </summary>
     private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<DynamoDbWrite<T>>> prepare, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
@@ -342,26 +349,15 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         {
             try
             {
-                var sequence = await ReadSequenceAsync(cancellationToken);
                 var write = await prepare(cancellationToken);
                 if (write.EventCount == 0)
                 {
                     return write.Result;
                 }
 
-                try
+                if (await CommitAsync(write, elapsed, cancellationToken) is { } outcome)
                 {
-                    await client.TransactWriteItemsAsync(write.ToRequest(sequence), cancellationToken);
-                    return write.Result;
-                }
-                catch (TransactionCanceledException cancelled) when (DynamoDbWrite<T>.IsTransient(cancelled))
-                {
-                    if (write.OutcomeOf(cancelled) is { } outcome)
-                    {
-                        return outcome.Value;
-                    }
-
-                    LogRetry(attempt, string.Join(", ", (cancelled.CancellationReasons ?? []).Select(reason => reason.Code)));
+                    return outcome.Value;
                 }
             }
             catch (Exception failure) when (IsStoreFailure(failure, cancellationToken))
@@ -369,14 +365,59 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 throw Unavailable(failure);
             }
 
-            if (elapsed.Elapsed > WriteDeadline)
-            {
-                throw new StorageUnavailableException($"DynamoDB: the write kept meeting concurrent writes for {WriteDeadline.TotalSeconds:0} s; try again.");
-            }
+            ThrowIfPastDeadline(elapsed);
 
             // Full jitter: contenders spread out instead of colliding again in step.
             var ceiling = Math.Min(MaxBackoff.TotalMilliseconds, 10 * Math.Pow(2, Math.Min(attempt, 10)));
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One writer at a time per instance takes the next sequence numbers: writes of one instance
+    /// queue here instead of cancelling each other on the sequence row. Null: read again and retry.
+    /// </summary>
+    private async Task<WriteOutcome<T>?> CommitAsync<T>(DynamoDbWrite<T> write, Stopwatch elapsed, CancellationToken cancellationToken)
+    {
+        await _sequenceLock.WaitAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                var sequence = await ReadSequenceAsync(cancellationToken);
+                try
+                {
+                    await client.TransactWriteItemsAsync(write.ToRequest(sequence), cancellationToken);
+                    return new WriteOutcome<T>(write.Result);
+                }
+                catch (TransactionCanceledException cancelled) when (DynamoDbWrite<T>.IsTransient(cancelled))
+                {
+                    LogCancelled(string.Join(", ", (cancelled.CancellationReasons ?? []).Select(reason => reason.Code)));
+                    if (write.OutcomeOf(cancelled) is { } outcome)
+                    {
+                        return outcome;
+                    }
+
+                    if (!write.OnlySequenceMoved(cancelled))
+                    {
+                        return null;
+                    }
+
+                    ThrowIfPastDeadline(elapsed);
+                }
+            }
+        }
+        finally
+        {
+            _sequenceLock.Release();
+        }
+    }
+
+    private static void ThrowIfPastDeadline(Stopwatch elapsed)
+    {
+        if (elapsed.Elapsed > WriteDeadline)
+        {
+            throw new StorageUnavailableException($"DynamoDB: the write kept meeting concurrent writes for {WriteDeadline.TotalSeconds:0} s; try again.");
         }
     }
 
@@ -388,6 +429,6 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
     private static StorageUnavailableException Unavailable(Exception failure) => new($"DynamoDB is unavailable: {failure.Message}", failure);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "DynamoDB write attempt {Attempt} cancelled ({Reasons}); reading again")]
-    private partial void LogRetry(int attempt, string reasons);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DynamoDB transaction cancelled: {Reasons}")]
+    private partial void LogCancelled(string reasons);
 }

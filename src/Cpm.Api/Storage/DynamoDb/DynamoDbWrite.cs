@@ -20,9 +20,8 @@ internal sealed record WriteOutcome<T>(T Value);
 /// <summary>
 /// One <c>TransactWriteItems</c> call being put together: the entity rows it writes, what each
 /// row's failed condition means for the caller, and the change events it records. The events
-/// take the next numbers of the table's sequence row, whose value the transaction is conditioned
-/// on, so every write is ordered in one gapless feed and commits only if no other write
-/// committed since its reads began.
+/// take the next numbers of the table's sequence row, and the transaction is conditioned on that
+/// row's value, so events are numbered in commit order without gaps.
 /// </summary>
 internal sealed class DynamoDbWrite<T>(string tableName, T result)
 {
@@ -133,6 +132,15 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
         }
 
         return null;
+    }
+
+    /// <summary>Only the sequence row's condition failed: the same write may simply take newer numbers.</summary>
+    public bool OnlySequenceMoved(TransactionCanceledException cancelled)
+    {
+        var reasons = cancelled.CancellationReasons ?? [];
+        return reasons.Count > _items.Count
+            && reasons[_items.Count].Code == "ConditionalCheckFailed"
+            && reasons.Where((_, index) => index != _items.Count).All(reason => reason.Code is null or "None");
     }
 
     /// <summary>Conflicts, stale reads and throttling pass with time; anything else (a validation error) never will.</summary>
