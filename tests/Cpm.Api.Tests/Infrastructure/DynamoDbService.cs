@@ -63,3 +63,23 @@ public sealed class DynamoDbPinnedClockService : DynamoDbService
 
     public DynamoDbPinnedClockService() => Clock = new FakeTimeProvider(Now);
 }
+
+/// <summary>DynamoDB reached through a <see cref="DynamoDbFaultProxy"/>, so tests can make it conflict or fail.</summary>
+public sealed class DynamoDbFaultService : DynamoDbService
+{
+    public DynamoDbFaultProxy Faults { get; private set; } = null!;
+
+    public override async Task DisposeAsync()
+    {
+        Faults.Down = false;
+        await base.DisposeAsync();
+        await Faults.DisposeAsync();
+    }
+
+    protected override async Task ConfigureStorageAsync(IDictionary<string, string?> settings)
+    {
+        await base.ConfigureStorageAsync(settings);
+        Faults = await DynamoDbFaultProxy.StartAsync(settings["Storage:DynamoDb:ServiceUrl"]!);
+        settings["Storage:DynamoDb:ServiceUrl"] = Faults.Url;
+    }
+}
