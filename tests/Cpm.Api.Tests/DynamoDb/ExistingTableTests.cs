@@ -33,6 +33,9 @@ public sealed class ExistingTableTests : IClassFixture<DynamoDbService>, IAsyncL
     private const string FreedAlias = "d5e6f7a8-b9c0-4d1e-8f2a-3b4c5d6e7f19";
     private const string FreedInPlaceTeamId = "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e08";
     private const string FreedInPlaceAlias = "e6f7a8b9-c0d1-4e2f-9a3b-4c5d6e7f8a20";
+    private const string RetiringTeamId = "4d5e6f7a-8b9c-4d0e-9f1a-3b4c5d6e7f09";
+    private const string RetiringAlias = "f7a8b9c0-d1e2-4f3a-8b4c-5d6e7f8a9b21";
+    private const string RetiringProduct = "P.RTU-VWX";
     private const long TombstoneEpochMs = 1738573200123;
 
     private const string Product1 = "P.ACD-EFG";
@@ -73,6 +76,9 @@ public sealed class ExistingTableTests : IClassFixture<DynamoDbService>, IAsyncL
             AliasRow($"PT#{FreedAlias}-{TombstoneEpochMs}", FreedTeamId, "Freed Team", OtherOds, FreedAlias, live: false),
             TeamRow(FreedInPlaceTeamId, "Freed In Place Team", OtherOds, FreedInPlaceAlias, live: false),
             AliasRow($"PT#{FreedInPlaceAlias}", FreedInPlaceTeamId, "Freed In Place Team", OtherOds, FreedInPlaceAlias, live: false),
+            TeamRow(RetiringTeamId, "Retiring Team", OtherOds, RetiringAlias, live: true),
+            AliasRow($"PT#{RetiringAlias}", RetiringTeamId, "Retiring Team", OtherOds, RetiringAlias, live: true),
+            ProductRow(RetiringProduct, RetiringTeamId, RetiringAlias, "Retiring Product", OtherOds, live: true),
         };
         foreach (var row in rows)
         {
@@ -144,7 +150,6 @@ public sealed class ExistingTableTests : IClassFixture<DynamoDbService>, IAsyncL
             $$"""{"results": [{"id": "{{BareTeamId}}", "name": "Bare Team", "ods_code": "{{Ods}}", "status": "active", "created_on": "{{CreatedWhole}}", "updated_on": null, "deleted_on": null, "keys": []}, """ +
             $$"""{"id": "{{TeamId}}", "name": "Legacy Team", "ods_code": "{{Ods}}", "status": "active", "created_on": "{{Created}}", "updated_on": null, "deleted_on": null, "keys": [{"key_type": "product_team_id", "key_value": "{{TeamAlias}}"}]}]}""",
             reply.Body);
-        Assert.Equal("""{"results": []}""", (await _client.GetAsync($"/ProductTeam?organisation_code={OtherOds}")).Body);
     }
 
     [Theory]
@@ -187,6 +192,26 @@ public sealed class ExistingTableTests : IClassFixture<DynamoDbService>, IAsyncL
         var reply = await _client.DeleteAsync($"/ProductTeam/{TeamAlias}");
 
         reply.AssertError(HttpStatusCode.Conflict, "CONFLICT", $"Product Team cannot be deleted as it still has associated Product Ids ['{Product1}', '{Product2}']");
+    }
+
+    [Fact]
+    public async Task ExistingProductAndTeamAreDeletedInTheExistingServiceShapeAndFreeTheAlias()
+    {
+        (await _client.DeleteAsync($"/ProductTeam/{RetiringAlias}/Product/{RetiringProduct}")).AssertStatus(HttpStatusCode.OK);
+        (await _client.DeleteAsync($"/ProductTeam/{RetiringAlias}")).AssertStatus(HttpStatusCode.OK);
+
+        var product = (await GetAsync(_service.Dynamo, _service.TableName, $"PT#{RetiringTeamId}", $"P#{RetiringProduct}"))!;
+        Assert.Equal(("inactive", "L[]", "N:2"), (product["status"].S, Describe(product["keys"]), Describe(product["version"])));
+        Assert.Equal(product["updated_on"].S, product["deleted_on"].S);
+        var team = (await GetAsync(_service.Dynamo, _service.TableName, $"PT#{RetiringTeamId}", $"PT#{RetiringTeamId}"))!;
+        Assert.Equal(("inactive", "N:2"), (team["status"].S, Describe(team["version"])));
+        Assert.Null(await GetAsync(_service.Dynamo, _service.TableName, $"PT#{RetiringAlias}", $"PT#{RetiringAlias}"));
+        var epochMs = DateTimeOffset.Parse(team["deleted_on"].S, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        var tombstone = (await GetAsync(_service.Dynamo, _service.TableName, $"PT#{RetiringAlias}-{epochMs}", $"PT#{RetiringAlias}-{epochMs}"))!;
+        Assert.Equal(("inactive", RetiringTeamId, "product_team_alias"), (tombstone["status"].S, tombstone["id"].S, tombstone["row_type"].S));
+        (await _client.GetAsync($"/ProductTeam/{RetiringAlias}")).AssertStatus(HttpStatusCode.NotFound);
+        Assert.Equal("""{"results": []}""", (await _client.GetAsync($"/ProductTeam?organisation_code={OtherOds}")).Body);
+        await _client.CreateTeamAsync(alias: RetiringAlias);
     }
 
     [Theory]

@@ -98,7 +98,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             if (deleted.Alias is { } alias && await GetAsync(TeamKey(alias), TeamKey(alias), ct) is { } aliasRow
                 && Is(aliasRow, AliasRowType) && TextOrNull(aliasRow, IdAttribute) == teamId)
             {
-                // Frees the alias: the live alias row goes, a deleted copy stays under a key no request can name.
+                // Frees the alias for a new team: the alias row goes, and a deleted copy stays at PT#<alias>-<epoch ms>.
                 var stillOurs = new DynamoDbExpression("#id = :team AND #row_type = :alias_row",
                     new() { ["#id"] = IdAttribute, ["#row_type"] = RowTypeAttribute },
                     new() { [":team"] = S(teamId), [":alias_row"] = S(AliasRowType) });
@@ -178,7 +178,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
             var deleted = ReadProduct(row).Deleted(context.Now);
             return new DynamoDbWrite<Product?>(_table, deleted)
-                .Update(key, MarkDeleted(deleted.Version, context.Now), UnchangedSinceRead(row), null)
+                .Update(key, MarkProductDeleted(deleted.Version, context.Now), UnchangedSinceRead(row), null)
                 .Record(ChangeEvent.ProductDeleted(deleted, context));
         }, cancellationToken);
 
@@ -218,6 +218,16 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     private static bool IsStorableKey(string value) => Encoding.UTF8.GetByteCount(value) <= MaxKeyBytes;
 
     private static DynamoDbWrite<T> Nothing<T>(T result) => new(string.Empty, result);
+
+    /// <summary>As the existing service did, a deleted product carries <c>keys: []</c> (its live rows had none).</summary>
+    private static DynamoDbExpression MarkProductDeleted(long version, DateTimeOffset now)
+    {
+        var deleted = MarkDeleted(version, now);
+        return new DynamoDbExpression(
+            deleted.Text + ", #keys = if_not_exists(#keys, :no_keys)",
+            new(deleted.Names) { ["#keys"] = "keys" },
+            new(deleted.Values) { [":no_keys"] = new AttributeValue { L = [] } });
+    }
 
     private static DynamoDbExpression MarkDeleted(long version, DateTimeOffset now) => new(
         "SET #status = :inactive, #updated_on = :now, #deleted_on = :now, #version = :version",
@@ -350,7 +360,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             try
             {
                 var write = await prepare(cancellationToken);
-                if (write.EventCount == 0)
+                if (write.WritesNothing)
                 {
                     return write.Result;
                 }

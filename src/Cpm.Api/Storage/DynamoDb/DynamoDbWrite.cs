@@ -31,7 +31,8 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
 
     public T Result => result;
 
-    public int EventCount => _events.Count;
+    /// <summary>Every write records an event: a write without any has nothing to commit, only its result.</summary>
+    public bool WritesNothing => _items.Count == 0 && _events.Count == 0;
 
     public DynamoDbWrite<T> Put(Dictionary<string, AttributeValue> row, DynamoDbExpression condition, WriteOutcome<T>? whenConditionFails) =>
         Add(new TransactWriteItem
@@ -112,7 +113,9 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
             }
         }
 
-        return new TransactWriteItemsRequest { TransactItems = items };
+        // The SDK resends this same request after a timeout; the token makes DynamoDB apply it once
+        // and answer the resend with success, not with "alias taken" by our own first attempt.
+        return new TransactWriteItemsRequest { TransactItems = items, ClientRequestToken = Guid.NewGuid().ToString() };
     }
 
     /// <summary>
