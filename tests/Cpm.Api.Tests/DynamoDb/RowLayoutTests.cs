@@ -1,0 +1,124 @@
+using System.Net;
+using Amazon.DynamoDBv2.Model;
+using Cpm.Api.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Cpm.Api.Tests.DynamoDb.RawRows;
+
+namespace Cpm.Api.Tests.DynamoDb;
+
+/// <summary>The rows our writes leave, attribute by attribute and type by type (CONTRACT.md section 8), read with the low-level client.</summary>
+public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutputHelper output) : IClassFixture<DynamoDbPinnedClockService>
+{
+    private const string Now = "2025-01-30T14:30:18.191643+00:00";
+    private const long NowEpochMs = 1738247418191;
+
+    private readonly CpmClient _client = service.Client();
+
+    [Fact]
+    public async Task TeamLifecycleWritesTheExistingServiceRowsPlusVersionsIdRowsAndEvents()
+    {
+        var ods = Unique.OdsCode();
+        var alias = Guid.NewGuid().ToString();
+        var created = await _client.PostAsync("/ProductTeam",
+            $$"""{"ods_code": "{{ods}}", "name": "Row Team", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}""",
+            ("X-Request-Id", "request-1"), ("X-Correlation-Id", "correlation-1"));
+        created.AssertStatus(HttpStatusCode.Created);
+        var id = (string)created.Json()["id"]!;
+        var team = $"PT#{id}";
+        var aliasKey = $"PT#{alias}";
+        var keys = $"keys = L[M{{key_type = S:\"product_team_id\", key_value = S:\"{alias}\"}}]";
+
+        Assert.Equal(Lines(
+            $"pk = S:\"{team}\"", $"sk = S:\"{team}\"", $"pk_read_1 = S:\"{team}\"", $"sk_read_1 = S:\"{team}\"",
+            $"pk_read_2 = S:\"ORG#{ods}\"", $"sk_read_2 = S:\"{team}\"", "root = BOOL:true", "row_type = S:\"product_team\"",
+            $"id = S:\"{id}\"", "name = S:\"Row Team\"", $"ods_code = S:\"{ods}\"", "status = S:\"active\"",
+            $"created_on = S:\"{Now}\"", "updated_on = NULL", "deleted_on = NULL", keys, "version = N:1"),
+            await DescribeAsync(team, team, "team row after create"));
+        Assert.Equal(Lines(
+            $"pk = S:\"{aliasKey}\"", $"sk = S:\"{aliasKey}\"", $"pk_read_1 = S:\"{aliasKey}\"", $"sk_read_1 = S:\"{aliasKey}\"",
+            "root = BOOL:false", "row_type = S:\"product_team_alias\"",
+            $"id = S:\"{id}\"", "name = S:\"Row Team\"", $"ods_code = S:\"{ods}\"", "status = S:\"active\"",
+            $"created_on = S:\"{Now}\"", "updated_on = NULL", "deleted_on = NULL", keys, "version = N:1"),
+            await DescribeAsync(aliasKey, aliasKey, "alias row after create"));
+
+        var productId = (string)(await _client.CreateProductAsync(alias, "Row Product"))["id"]!;
+        var product = $"P#{productId}";
+        string[] productRow =
+        [
+            $"pk = S:\"{team}\"", $"sk = S:\"{product}\"", $"pk_read_1 = S:\"{product}\"", $"sk_read_1 = S:\"{product}\"",
+            $"pk_read_2 = S:\"ORG#{ods}\"", $"sk_read_2 = S:\"{product}\"", "root = BOOL:true", "row_type = S:\"product\"",
+            $"id = S:\"{productId}\"", $"cpm_product_team_id = S:\"{id}\"", $"product_team_id = S:\"{alias}\"", "name = S:\"Row Product\"",
+            $"ods_code = S:\"{ods}\"", $"created_on = S:\"{Now}\"", "keys = L[]",
+        ];
+        Assert.Equal(Lines([.. productRow, "status = S:\"active\"", "updated_on = NULL", "deleted_on = NULL", "version = N:1"]),
+            await DescribeAsync(team, product, "product row after create"));
+        Assert.Equal(Lines(
+            $"pk = S:\"PRODUCT_ID#{productId}\"", $"sk = S:\"PRODUCT_ID#{productId}\"", "row_type = S:\"product_id\"",
+            $"id = S:\"{productId}\"", $"cpm_product_team_id = S:\"{id}\""),
+            await DescribeAsync($"PRODUCT_ID#{productId}", $"PRODUCT_ID#{productId}", "product id row"));
+        Assert.Contains("products_version = N:1", await DescribeAsync(team, team, "team row after product create"), StringComparison.Ordinal);
+
+        (await _client.DeleteAsync($"/ProductTeam/{id}/Product/{productId}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(Lines([.. productRow, "status = S:\"inactive\"", $"updated_on = S:\"{Now}\"", $"deleted_on = S:\"{Now}\"", "version = N:2"]),
+            await DescribeAsync(team, product, "product row after delete"));
+
+        (await _client.DeleteAsync($"/ProductTeam/{alias}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(Lines(
+            $"pk = S:\"{team}\"", $"sk = S:\"{team}\"", $"pk_read_1 = S:\"{team}\"", $"sk_read_1 = S:\"{team}\"",
+            $"pk_read_2 = S:\"ORG#{ods}\"", $"sk_read_2 = S:\"{team}\"", "root = BOOL:true", "row_type = S:\"product_team\"",
+            $"id = S:\"{id}\"", "name = S:\"Row Team\"", $"ods_code = S:\"{ods}\"", "status = S:\"inactive\"",
+            $"created_on = S:\"{Now}\"", $"updated_on = S:\"{Now}\"", $"deleted_on = S:\"{Now}\"", keys, "version = N:2", "products_version = N:1"),
+            await DescribeAsync(team, team, "team row after delete"));
+        Assert.Null(await GetAsync(service.Dynamo, service.TableName, aliasKey, aliasKey));
+        var tombstone = $"PT#{alias}-{NowEpochMs}";
+        Assert.Equal(Lines(
+            $"pk = S:\"{tombstone}\"", $"sk = S:\"{tombstone}\"", $"pk_read_1 = S:\"{tombstone}\"", $"sk_read_1 = S:\"{tombstone}\"",
+            "root = BOOL:false", "row_type = S:\"product_team_alias\"",
+            $"id = S:\"{id}\"", "name = S:\"Row Team\"", $"ods_code = S:\"{ods}\"", "status = S:\"inactive\"",
+            $"created_on = S:\"{Now}\"", $"updated_on = S:\"{Now}\"", $"deleted_on = S:\"{Now}\"", keys, "version = N:2"),
+            await DescribeAsync(tombstone, tombstone, "alias tombstone after delete"));
+
+        var teamEvents = await PartitionAsync(service.Dynamo, service.TableName, $"HISTORY#product_team#{id}");
+        var productEvents = await PartitionAsync(service.Dynamo, service.TableName, $"HISTORY#product#{productId}");
+        Assert.Equal(["ProductTeamCreated", "ProductTeamDeleted"], teamEvents.Select(row => row["type"].S));
+        Assert.Equal(["ProductCreated", "ProductDeleted"], productEvents.Select(row => row["type"].S));
+        var sequence = new[] { teamEvents[0], productEvents[0], productEvents[1], teamEvents[1] }.Select(row => long.Parse(row["seq"].N)).ToList();
+        Assert.Equal(sequence.Order(), sequence);
+
+        var createdEvent = teamEvents[0];
+        var seq = createdEvent["seq"].N;
+        Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", createdEvent["event_id"].S);
+        Assert.Equal(Lines(
+            $"pk = S:\"HISTORY#product_team#{id}\"", $"sk = S:\"{long.Parse(seq):D20}\"", "row_type = S:\"change_event\"", $"seq = N:{seq}",
+            $"event_id = S:\"{createdEvent["event_id"].S}\"", "entity_type = S:\"product_team\"", $"entity_id = S:\"{id}\"",
+            "type = S:\"ProductTeamCreated\"", $"occurred_on = S:\"{Now}\"", "version = N:1",
+            "request_id = S:\"request-1\"", "correlation_id = S:\"correlation-1\"", "actor = S:\"apikey-0\"",
+            "changes = L[M{field = S:\"name\", new = S:\"Row Team\", old = NULL}, " +
+            $"M{{field = S:\"ods_code\", new = S:\"{ods}\", old = NULL}}, " +
+            "M{field = S:\"status\", new = S:\"active\", old = NULL}, " +
+            $"M{{field = S:\"product_team_id\", new = S:\"{alias}\", old = NULL}}]"),
+            Describe(createdEvent));
+        output.WriteLine($"event row (history copy):\n{Describe(createdEvent)}\n");
+
+        foreach (var history in teamEvents.Concat(productEvents))
+        {
+            var feed = await GetAsync(service.Dynamo, service.TableName, "EVENT_FEED", history["sk"].S);
+            Assert.NotNull(feed);
+            Assert.Equal(Describe(history).Replace(history["pk"].S, "EVENT_FEED", StringComparison.Ordinal), Describe(feed));
+        }
+
+        var counter = await GetAsync(service.Dynamo, service.TableName, "EVENT_SEQUENCE", "EVENT_SEQUENCE");
+        Assert.Equal(sequence.Max(), long.Parse(counter!["last_seq"].N));
+    }
+
+    private async Task<string> DescribeAsync(string pk, string sk, string what)
+    {
+        var row = await GetAsync(service.Dynamo, service.TableName, pk, sk);
+        Assert.True(row is not null, $"no {what} at {pk} / {sk}");
+        var text = Describe(row);
+        output.WriteLine($"{what}:\n{text}\n");
+        return Lines(text.Split('\n'));
+    }
+
+    private static string Describe(Dictionary<string, AttributeValue> row) => RawRows.Describe(row);
+}
