@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using Amazon.DynamoDBv2.Model;
 using Cpm.Api.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -110,6 +112,92 @@ public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutp
         var counter = await GetAsync(service.Dynamo, service.TableName, "EVENT_SEQUENCE", "EVENT_SEQUENCE");
         Assert.Equal(sequence.Max(), long.Parse(counter!["last_seq"].N));
     }
+
+    [Fact]
+    public async Task RenameAndRestoreRewriteTheTeamAndItsAliasRowInPlace()
+    {
+        var ods = Unique.OdsCode();
+        var alias = Guid.NewGuid().ToString();
+        var id = (string)(await _client.CreateTeamAsync(ods, "Before", alias))["id"]!;
+        var team = $"PT#{id}";
+        var aliasKey = $"PT#{alias}";
+        string[] TeamRow(string status, string deletedOn, int version) =>
+        [
+            $"pk = S:\"{team}\"", $"sk = S:\"{team}\"", $"pk_read_1 = S:\"{team}\"", $"sk_read_1 = S:\"{team}\"",
+            $"pk_read_2 = S:\"ORG#{ods}\"", $"sk_read_2 = S:\"{team}\"", "root = BOOL:true", "row_type = S:\"product_team\"",
+            .. TeamFields(id, ods, alias, status, deletedOn, version),
+        ];
+        string[] AliasRow(string key, string status, string deletedOn, int version) =>
+        [
+            $"pk = S:\"{key}\"", $"sk = S:\"{key}\"", $"pk_read_1 = S:\"{key}\"", $"sk_read_1 = S:\"{key}\"",
+            "root = BOOL:false", "row_type = S:\"product_team_alias\"",
+            .. TeamFields(id, ods, alias, status, deletedOn, version),
+        ];
+
+        (await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{alias}", """{"name": "After"}""", ("If-Match", "W/\"1\""))).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(Lines(TeamRow("active", "NULL", 2)), await DescribeAsync(team, team, "team row after rename"));
+        Assert.Equal(Lines(AliasRow(aliasKey, "active", "NULL", 2)), await DescribeAsync(aliasKey, aliasKey, "alias row after rename"));
+
+        (await _client.DeleteAsync($"/ProductTeam/{id}")).AssertStatus(HttpStatusCode.OK);
+        var restored = await _client.PostAsync($"/ProductTeam/{id}/Restore", null, ("X-Request-Id", "restore-1"));
+        restored.AssertStatus(HttpStatusCode.OK);
+
+        Assert.Equal(Lines(TeamRow("active", "NULL", 4)), await DescribeAsync(team, team, "team row after restore"));
+        Assert.Equal(Lines(AliasRow(aliasKey, "active", "NULL", 4)), await DescribeAsync(aliasKey, aliasKey, "alias row after restore"));
+        var tombstone = $"PT#{alias}-{NowEpochMs}";
+        Assert.Equal(Lines(AliasRow(tombstone, "inactive", $"S:\"{Now}\"", 3)), await DescribeAsync(tombstone, tombstone, "alias tombstone left by the delete"));
+
+        var events = await PartitionAsync(service.Dynamo, service.TableName, $"HISTORY#product_team#{id}");
+        Assert.Equal(["ProductTeamCreated", "ProductTeamUpdated", "ProductTeamDeleted", "ProductTeamRestored"], events.Select(row => row["type"].S));
+        Assert.Equal("L[M{field = S:\"name\", new = S:\"After\", old = S:\"Before\"}]", RawRows.Describe(events[1]["changes"]));
+        Assert.Equal("L[M{field = S:\"status\", new = S:\"active\", old = S:\"inactive\"}]", RawRows.Describe(events[3]["changes"]));
+        Assert.Equal(["2", "4"], new[] { events[1], events[3] }.Select(row => row["version"].N));
+
+        var response = $"RESPONSE#{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("apikey-0\nrestore-1")))}";
+        var remembered = await DescribeAsync(response, response, "remembered answer of the restore");
+        Assert.Matches("^fingerprint = S:\"[0-9A-F]{64}\"$", remembered.Split('\n').Single(line => line.StartsWith("fingerprint", StringComparison.Ordinal)));
+        Assert.Equal(Lines(
+            $"pk = S:\"{response}\"", $"sk = S:\"{response}\"", "row_type = S:\"response\"",
+            "caller = S:\"apikey-0\"", "request_id = S:\"restore-1\"", "status = N:200", $"body = S:\"{restored.Body}\"",
+            "etag = S:\"W/\"4\"\"", $"created_on = S:\"{Now}\"", $"expires_at = N:{(NowEpochMs / 1000) + (24 * 3600) + 1}"),
+            Lines([.. remembered.Split('\n').Where(line => !line.StartsWith("fingerprint", StringComparison.Ordinal))]));
+    }
+
+    [Fact]
+    public async Task ProductRenameAndRestoreRewriteTheProductRowAndCountTheRestoreOnTheTeam()
+    {
+        var ods = Unique.OdsCode();
+        var alias = Guid.NewGuid().ToString();
+        var id = (string)(await _client.CreateTeamAsync(ods, "Product Team", alias))["id"]!;
+        var productId = (string)(await _client.CreateProductAsync(id, "Before"))["id"]!;
+        var team = $"PT#{id}";
+        var product = $"P#{productId}";
+
+        (await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{id}/Product/{productId}", """{"name": "After"}""", ("If-Match", "*"))).AssertStatus(HttpStatusCode.OK);
+        var renamed = await DescribeAsync(team, product, "product row after rename");
+        Assert.Contains("name = S:\"After\"", renamed, StringComparison.Ordinal);
+        Assert.Contains($"updated_on = S:\"{Now}\"", renamed, StringComparison.Ordinal);
+        Assert.Contains("version = N:2", renamed, StringComparison.Ordinal);
+
+        (await _client.DeleteAsync($"/ProductTeam/{id}/Product/{productId}")).AssertStatus(HttpStatusCode.OK);
+        (await _client.PostAsync($"/ProductTeam/{id}/Product/{productId}/Restore", null)).AssertStatus(HttpStatusCode.OK);
+        var restored = await DescribeAsync(team, product, "product row after restore");
+        Assert.Equal(Lines(
+            $"pk = S:\"{team}\"", $"sk = S:\"{product}\"", $"pk_read_1 = S:\"{product}\"", $"sk_read_1 = S:\"{product}\"",
+            $"pk_read_2 = S:\"ORG#{ods}\"", $"sk_read_2 = S:\"{product}\"", "root = BOOL:true", "row_type = S:\"product\"",
+            $"id = S:\"{productId}\"", $"cpm_product_team_id = S:\"{id}\"", $"product_team_id = S:\"{alias}\"",
+            "name = S:\"After\"", $"ods_code = S:\"{ods}\"", "status = S:\"active\"", $"created_on = S:\"{Now}\"", $"updated_on = S:\"{Now}\"",
+            "deleted_on = NULL", "keys = L[]", "version = N:4"),
+            restored);
+        Assert.Contains("products_version = N:2", await DescribeAsync(team, team, "team row after the product's restore"), StringComparison.Ordinal);
+    }
+
+    private static string[] TeamFields(string id, string ods, string alias, string status, string deletedOn, int version) =>
+    [
+        $"id = S:\"{id}\"", "name = S:\"After\"", $"ods_code = S:\"{ods}\"", $"status = S:\"{status}\"",
+        $"created_on = S:\"{Now}\"", $"updated_on = S:\"{Now}\"", $"deleted_on = {deletedOn}",
+        $"keys = L[M{{key_type = S:\"product_team_id\", key_value = S:\"{alias}\"}}]", $"version = N:{version}",
+    ];
 
     private async Task<string> DescribeAsync(string pk, string sk, string what)
     {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Amazon.DynamoDBv2.Model;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
@@ -20,6 +22,8 @@ internal static class DynamoDbRows
     public const string ProductIdRowType = "product_id";
     public const string EventRowType = "change_event";
     public const string SequenceRowType = "event_sequence";
+    public const string ResponseRowType = "response";
+    public const string DeliveryRowType = "delivery_cursor";
 
     public const string RowTypeAttribute = "row_type";
     public const string RootAttribute = "root";
@@ -29,6 +33,8 @@ internal static class DynamoDbRows
     public const string DeletedOnAttribute = "deleted_on";
     public const string VersionAttribute = "version";
     public const string TeamIdAttribute = "cpm_product_team_id";
+    public const string NameAttribute = "name";
+    public const string CreatedOnAttribute = "created_on";
 
     /// <summary>On team rows: bumped by every product create, so a team delete notices a product it did not see.</summary>
     public const string ProductsVersionAttribute = "products_version";
@@ -36,11 +42,26 @@ internal static class DynamoDbRows
     /// <summary>On the sequence row: the last event number issued.</summary>
     public const string LastSequenceAttribute = "last_seq";
 
+    /// <summary>On a subscriber's delivery row: the last sequence it acknowledged.</summary>
+    public const string DeliveredAttribute = "sequence";
+
+    /// <summary>On response rows: epoch seconds after which DynamoDB's TTL may remove the row (it is ignored a day after creation anyway).</summary>
+    public const string ExpiresAtAttribute = "expires_at";
+
     public static string TeamKey(string idOrAlias) => TeamPrefix + idOrAlias;
 
     public static string ProductKey(string productId) => ProductPrefix + productId;
 
     public static string ProductIdKey(string productId) => ProductIdPrefix + productId;
+
+    /// <summary>
+    /// Hashed: request ids are arbitrary header text, which could pass DynamoDB's key size limit
+    /// or, joined to the caller's name, be read two ways. The row keeps both as they are.
+    /// </summary>
+    public static string ResponseKey(string caller, string requestId) =>
+        ResponsePrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller}\n{requestId}")));
+
+    public static string DeliveryKey(string subscriber) => DeliveryPrefix + subscriber;
 
     public static string SequenceNumber(long sequence) => sequence.ToString("D20", CultureInfo.InvariantCulture);
 
@@ -79,10 +100,10 @@ internal static class DynamoDbRows
         row[IdAttribute] = S(product.Id);
         row[TeamIdAttribute] = S(product.TeamId);
         row["product_team_id"] = NullableS(product.TeamAlias);
-        row["name"] = S(product.Name);
+        row[NameAttribute] = S(product.Name);
         row["ods_code"] = S(product.OdsCode);
         row[StatusAttribute] = S(product.Status);
-        row["created_on"] = Time(product.CreatedOn);
+        row[CreatedOnAttribute] = Time(product.CreatedOn);
         row[UpdatedOnAttribute] = Time(product.UpdatedOn);
         row[DeletedOnAttribute] = Time(product.DeletedOn);
         row["keys"] = new AttributeValue { L = [] };
@@ -128,14 +149,86 @@ internal static class DynamoDbRows
         },
     };
 
-    public static string HistoryKey(ChangeEvent change) => $"{HistoryPrefix}{change.EntityType}#{change.EntityId}";
+    public static string HistoryKey(ChangeEvent change) => HistoryKey(change.EntityType, change.EntityId);
+
+    public static string HistoryKey(string entityType, string entityId) => $"{HistoryPrefix}{entityType}#{entityId}";
+
+    public static ChangeEvent ReadEvent(Dictionary<string, AttributeValue> row) => new(
+        Text(row, "event_id"),
+        Text(row, "entity_type"),
+        Text(row, "entity_id"),
+        Text(row, "type"),
+        PythonTime.Parse(Text(row, "occurred_on")),
+        Number(row, VersionAttribute),
+        TextOrNull(row, "request_id"),
+        TextOrNull(row, "correlation_id"),
+        Text(row, "actor"),
+        [.. (row["changes"].L ?? []).Select(change => new FieldChange(Text(change.M, "field"), TextOrNull(change.M, "old"), TextOrNull(change.M, "new")))]);
+
+    public static SequencedEvent ReadSequencedEvent(Dictionary<string, AttributeValue> row) => new(Number(row, "seq"), ReadEvent(row));
+
+    /// <summary>The answer to an idempotent POST, kept with the write it answered.</summary>
+    public static Dictionary<string, AttributeValue> ResponseRow(StoredResponse response)
+    {
+        var key = ResponseKey(response.Caller, response.RequestId);
+        return new()
+        {
+            [Pk] = S(key),
+            [Sk] = S(key),
+            [RowTypeAttribute] = S(ResponseRowType),
+            ["caller"] = S(response.Caller),
+            ["request_id"] = S(response.RequestId),
+            ["fingerprint"] = S(response.Fingerprint),
+            ["status"] = N(response.Status),
+            ["body"] = S(response.Body),
+            ["etag"] = NullableS(response.ETag),
+            [CreatedOnAttribute] = Time(response.CreatedOn),
+            [ExpiresAtAttribute] = N(response.CreatedOn.Add(IdempotencyFilter.Window).ToUnixTimeSeconds() + 1),
+        };
+    }
+
+    public static StoredResponse ReadResponse(Dictionary<string, AttributeValue> row) => new(
+        Text(row, "caller"),
+        Text(row, "request_id"),
+        Text(row, "fingerprint"),
+        (int)Number(row, "status"),
+        Text(row, "body"),
+        TextOrNull(row, "etag"),
+        PythonTime.Parse(Text(row, CreatedOnAttribute)));
+
+    public static Dictionary<string, AttributeValue> DeliveryRow(string subscriber, long sequence)
+    {
+        var key = DeliveryKey(subscriber);
+        return new()
+        {
+            [Pk] = S(key),
+            [Sk] = S(key),
+            [RowTypeAttribute] = S(DeliveryRowType),
+            ["subscriber"] = S(subscriber),
+            [DeliveredAttribute] = N(sequence),
+        };
+    }
+
+    /// <summary>The attributes a rename, delete or restore sets on a team or product row (and a team's alias row).</summary>
+    public static Dictionary<string, AttributeValue> State(string name, string status, DateTimeOffset? updatedOn, DateTimeOffset? deletedOn, long version) => new()
+    {
+        [NameAttribute] = S(name),
+        [StatusAttribute] = S(status),
+        [UpdatedOnAttribute] = Time(updatedOn),
+        [DeletedOnAttribute] = Time(deletedOn),
+        [VersionAttribute] = N(version),
+    };
+
+    public static Dictionary<string, AttributeValue> State(ProductTeam team) => State(team.Name, team.Status, team.UpdatedOn, team.DeletedOn, team.Version);
+
+    public static Dictionary<string, AttributeValue> State(Product product) => State(product.Name, product.Status, product.UpdatedOn, product.DeletedOn, product.Version);
 
     public static ProductTeam ReadTeam(Dictionary<string, AttributeValue> row) => new(
         Text(row, IdAttribute),
-        Text(row, "name"),
+        Text(row, NameAttribute),
         Text(row, "ods_code"),
         Text(row, StatusAttribute),
-        PythonTime.Parse(Text(row, "created_on")),
+        PythonTime.Parse(Text(row, CreatedOnAttribute)),
         TimeOrNull(row, UpdatedOnAttribute),
         TimeOrNull(row, DeletedOnAttribute),
         row.TryGetValue("keys", out var keys) && keys.L is { } list
@@ -147,10 +240,10 @@ internal static class DynamoDbRows
         Text(row, IdAttribute),
         Text(row, TeamIdAttribute),
         TextOrNull(row, "product_team_id"),
-        Text(row, "name"),
+        Text(row, NameAttribute),
         Text(row, "ods_code"),
         Text(row, StatusAttribute),
-        PythonTime.Parse(Text(row, "created_on")),
+        PythonTime.Parse(Text(row, CreatedOnAttribute)),
         TimeOrNull(row, UpdatedOnAttribute),
         TimeOrNull(row, DeletedOnAttribute),
         VersionOf(row));
@@ -185,10 +278,10 @@ internal static class DynamoDbRows
     private static void AddTeamFields(Dictionary<string, AttributeValue> row, ProductTeam team)
     {
         row[IdAttribute] = S(team.Id);
-        row["name"] = S(team.Name);
+        row[NameAttribute] = S(team.Name);
         row["ods_code"] = S(team.OdsCode);
         row[StatusAttribute] = S(team.Status);
-        row["created_on"] = Time(team.CreatedOn);
+        row[CreatedOnAttribute] = Time(team.CreatedOn);
         row[UpdatedOnAttribute] = Time(team.UpdatedOn);
         row[DeletedOnAttribute] = Time(team.DeletedOn);
         row["keys"] = new AttributeValue
@@ -197,6 +290,9 @@ internal static class DynamoDbRows
         };
         row[VersionAttribute] = N(team.Version);
     }
+
+    private static long Number(Dictionary<string, AttributeValue> row, string name) =>
+        NumberOrNull(row, name) ?? throw new InvalidDataException($"Row {TextOrNull(row, Pk)}/{TextOrNull(row, Sk)} has no '{name}'.");
 
     private static string Text(Dictionary<string, AttributeValue> row, string name) =>
         TextOrNull(row, name) ?? throw new InvalidDataException($"Row {TextOrNull(row, Pk)}/{TextOrNull(row, Sk)} has no '{name}'.");

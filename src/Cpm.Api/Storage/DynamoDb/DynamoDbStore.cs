@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
+using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Microsoft.Extensions.Options;
@@ -26,11 +28,32 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
 
+    // An organisation's teams are read this many at a time while walking their products.
+    private const int TeamPage = 100;
+
+    /// <summary>Free: never used, or left by a deleted team in place (the existing service's way). A team row is never free.</summary>
+    private static readonly DynamoDbExpression AliasFree = new(
+        $"attribute_not_exists({Pk}) OR (#row_type = :alias_row AND #status <> :active)",
+        new() { ["#row_type"] = RowTypeAttribute, ["#status"] = StatusAttribute },
+        new() { [":alias_row"] = S(AliasRowType), [":active"] = S(EntityStatus.Active) });
+
+    private static readonly DynamoDbExpression TeamIsLive = new("#row_type = :team_row AND #status = :active",
+        new() { ["#row_type"] = RowTypeAttribute, ["#status"] = StatusAttribute },
+        new() { [":team_row"] = S(TeamRowType), [":active"] = S(EntityStatus.Active) });
+
+    /// <summary>
+    /// On the team row with every product create or restore: it both checks the team is live and
+    /// makes a concurrent team delete, conditioned on products_version, fail and look again, so a
+    /// live product never ends up under a deleted team.
+    /// </summary>
+    private static readonly DynamoDbExpression CountProduct =
+        new("ADD #products_version :one", new() { ["#products_version"] = ProductsVersionAttribute }, new() { [":one"] = N(1) });
+
     private readonly string _table = options.Value.DynamoDb.TableName!;
     private readonly SemaphoreSlim _sequenceLock = new(1, 1);
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
-        ReadAsync(async () =>
+        CallAsync(async () =>
         {
             if (!IsStorableKey(idOrAlias) || await GetAsync(TeamKey(idOrAlias), TeamKey(idOrAlias), cancellationToken) is not { } row || !IsActive(row))
             {
@@ -47,41 +70,51 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             return row is not null && Is(row, TeamRowType) && IsActive(row) ? ReadTeam(row) : null;
         }, cancellationToken);
 
-    public Task<IReadOnlyList<ProductTeam>> ListTeamsAsync(string odsCode, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<ProductTeam>>(async () =>
+    public Task<ProductTeam?> GetTeamAsync(string teamId, CancellationToken cancellationToken) =>
+        CallAsync(async () => await GetTeamRowAsync(teamId, cancellationToken) is { } row ? ReadTeam(row) : null, cancellationToken);
+
+    public Task<IReadOnlyList<ProductTeam>> ListTeamsAsync(string odsCode, string? afterTeamId, int? limit, CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<ProductTeam>>(async () =>
         {
+            var teams = new List<ProductTeam>();
             if (!IsStorableKey(odsCode))
             {
-                return [];
+                return teams;
             }
 
-            var rows = await QueryLiveAsync(ReadIndex2, PkRead2, OrganisationPrefix + odsCode, SkRead2, TeamPrefix, cancellationToken);
-            return [.. rows.Where(row => Is(row, TeamRowType)).Select(ReadTeam).OrderBy(team => team.Id, StringComparer.Ordinal)];
+            var rows = RangeAsync(ReadIndex2, PkRead2, OrganisationPrefix + odsCode, SkRead2, TeamPrefix, afterTeamId, liveOnly: true, limit + 1, cancellationToken);
+            await foreach (var row in rows)
+            {
+                if (Is(row, TeamRowType) && row[SkRead2].S != TeamKey(afterTeamId ?? ""))
+                {
+                    teams.Add(ReadTeam(row));
+                    if (teams.Count == limit)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            return teams;
         }, cancellationToken);
 
     public Task<bool> CreateTeamAsync(ProductTeam team, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(_ =>
+        WriteAsync(context, _ =>
         {
             var taken = new WriteOutcome<bool>(false);
             var write = new DynamoDbWrite<bool>(_table, true).Put(TeamRow(team), DynamoDbExpression.MustNotExist, taken);
             if (team.Alias is { } alias)
             {
-                // Free: never used, or left by a deleted team in place (the existing service's way). A team row is never free.
-                var aliasFree = new DynamoDbExpression(
-                    $"attribute_not_exists({Pk}) OR (#row_type = :alias_row AND #status <> :active)",
-                    new() { ["#row_type"] = RowTypeAttribute, ["#status"] = StatusAttribute },
-                    new() { [":alias_row"] = S(AliasRowType), [":active"] = S(EntityStatus.Active) });
-                write.Put(AliasRow(team, TeamKey(alias)), aliasFree, taken);
+                write.Put(AliasRow(team, TeamKey(alias)), AliasFree, taken);
             }
 
             return Task.FromResult(write.Record(ChangeEvent.TeamCreated(team, context)));
         }, cancellationToken);
 
     public Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async ct =>
+        WriteAsync(context, async ct =>
         {
-            var key = TeamKey(teamId);
-            if (!IsStorableKey(teamId) || await GetAsync(key, key, ct) is not { } row || !Is(row, TeamRowType) || !IsActive(row))
+            if (await GetTeamRowAsync(teamId, ct) is not { } row || !IsActive(row))
             {
                 return Nothing(TeamDeletion.NotFound);
             }
@@ -93,57 +126,69 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             }
 
             var deleted = ReadTeam(row).Deleted(context.Now);
+            var key = TeamKey(teamId);
             var write = new DynamoDbWrite<TeamDeletion>(_table, new TeamDeletion(deleted, []))
-                .Update(Key(key, key), MarkDeleted(deleted.Version, context.Now), UnchangedSinceRead(row, ProductsVersionAttribute), null);
-            if (deleted.Alias is { } alias && await GetAsync(TeamKey(alias), TeamKey(alias), ct) is { } aliasRow
-                && Is(aliasRow, AliasRowType) && TextOrNull(aliasRow, IdAttribute) == teamId)
+                .Update(Key(key, key), MarkDeleted(deleted.Version, context.Now), UnchangedSinceRead(row, EntityStatus.Active, ProductsVersionAttribute), null);
+            if (await OwnAliasRowAsync(deleted, ct) is { } aliasRow)
             {
                 // Frees the alias for a new team: the alias row goes, and a deleted copy stays at PT#<alias>-<epoch ms>.
-                var stillOurs = new DynamoDbExpression("#id = :team AND #row_type = :alias_row",
-                    new() { ["#id"] = IdAttribute, ["#row_type"] = RowTypeAttribute },
-                    new() { [":team"] = S(teamId), [":alias_row"] = S(AliasRowType) });
-                write.Delete(Key(TeamKey(alias), TeamKey(alias)), stillOurs, null)
-                    .Put(Tombstone(aliasRow, TeamKey(alias), deleted.Version, context.Now), DynamoDbExpression.MustNotExist, null);
+                var aliasKey = TeamKey(deleted.Alias!);
+                write.Delete(Key(aliasKey, aliasKey), StillAliasOf(teamId), null)
+                    .Put(Tombstone(aliasRow, await FreeTombstoneKeyAsync(aliasKey, context.Now, ct), deleted.Version, context.Now), DynamoDbExpression.MustNotExist, null);
             }
 
             return write.Record(ChangeEvent.TeamDeleted(deleted, context));
         }, cancellationToken);
 
-    public Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken) =>
-        ReadAsync(async () =>
+    public Task<bool> RenameTeamAsync(ProductTeam renamed, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async ct =>
         {
-            if (!IsStorableKey(productId))
+            var row = await GetTeamRowAsync(renamed.Id, ct);
+            var current = row is not null && IsActive(row) ? ReadTeam(row) : null;
+            if (current is null || current.Version != renamed.Version - 1)
             {
-                return null;
+                return Nothing(false);
             }
 
-            Dictionary<string, AttributeValue>? row;
-            if (await GetAsync(ProductIdKey(productId), ProductIdKey(productId), cancellationToken) is { } issued)
+            // The alias row copies the team's fields, so reads through the alias see the new name too.
+            var write = new DynamoDbWrite<bool>(_table, true).Set(row!, State(renamed), UnchangedSinceRead(row!, EntityStatus.Active), new WriteOutcome<bool>(false));
+            if (await OwnAliasRowAsync(current, ct) is { } aliasRow)
             {
-                row = await GetAsync(TeamKey(TextOrNull(issued, TeamIdAttribute)!), ProductKey(productId), cancellationToken);
-            }
-            else
-            {
-                // Products the existing service wrote have no id row; they are old enough for index 1 to be current.
-                var matches = await QueryAsync(new QueryRequest
-                {
-                    TableName = _table,
-                    IndexName = ReadIndex1,
-                    KeyConditionExpression = "#pk = :key AND #sk = :key",
-                    ExpressionAttributeNames = new() { ["#pk"] = PkRead1, ["#sk"] = SkRead1 },
-                    ExpressionAttributeValues = new() { [":key"] = S(ProductKey(productId)) },
-                }, cancellationToken);
-                row = matches.FirstOrDefault(match => Is(match, ProductRowType));
+                write.Set(aliasRow, State(renamed), StillAliasOf(renamed.Id), null);
             }
 
-            return row is not null && Is(row, ProductRowType) && IsActive(row) ? ReadProduct(row) : null;
+            return write.Record(ChangeEvent.TeamRenamed(current, renamed, context));
         }, cancellationToken);
 
-    public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async ct =>
+    public Task<Restoration> RestoreTeamAsync(ProductTeam restored, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async ct =>
         {
-            var teamKey = TeamKey(product.TeamId);
-            if (await GetAsync(teamKey, teamKey, ct) is not { } team || !Is(team, TeamRowType) || !IsActive(team))
+            if (await GetTeamRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadTeam(row).Version != restored.Version - 1)
+            {
+                return Nothing(Restoration.VersionChanged);
+            }
+
+            var write = new DynamoDbWrite<Restoration>(_table, Restoration.Restored)
+                .Set(row, State(restored), UnchangedSinceRead(row, EntityStatus.Inactive), new WriteOutcome<Restoration>(Restoration.VersionChanged));
+            if (restored.Alias is { } alias)
+            {
+                // The alias comes back only if it is still free: a live team holding it cancels the restore.
+                write.Put(AliasRow(restored, TeamKey(alias)), AliasFree, new WriteOutcome<Restoration>(Restoration.AliasTaken));
+            }
+
+            return write.Record(ChangeEvent.TeamRestored(restored, context));
+        }, cancellationToken);
+
+    public Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken) =>
+        CallAsync(async () => await GetProductRowAsync(productId, cancellationToken) is { } row && IsActive(row) ? ReadProduct(row) : null, cancellationToken);
+
+    public Task<Product?> GetProductAsync(string productId, CancellationToken cancellationToken) =>
+        CallAsync(async () => await GetProductRowAsync(productId, cancellationToken) is { } row ? ReadProduct(row) : null, cancellationToken);
+
+    public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async ct =>
+        {
+            if (await GetTeamRowAsync(product.TeamId, ct) is not { } team || !IsActive(team))
             {
                 return Nothing(ProductCreation.TeamNotFound);
             }
@@ -153,22 +198,17 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 return Nothing(ProductCreation.ProductIdTaken);
             }
 
-            // Touching the team row both checks it is live and makes a concurrent team delete, conditioned on
-            // products_version, fail and look again: the product and the delete never both commit.
-            var teamIsLive = new DynamoDbExpression("#row_type = :team_row AND #status = :active",
-                new() { ["#row_type"] = RowTypeAttribute, ["#status"] = StatusAttribute },
-                new() { [":team_row"] = S(TeamRowType), [":active"] = S(EntityStatus.Active) });
-            var countProduct = new DynamoDbExpression("ADD #products_version :one", new() { ["#products_version"] = ProductsVersionAttribute }, new() { [":one"] = N(1) });
+            var teamKey = TeamKey(product.TeamId);
             var idTaken = new WriteOutcome<ProductCreation>(ProductCreation.ProductIdTaken);
             return new DynamoDbWrite<ProductCreation>(_table, ProductCreation.Created)
-                .Update(Key(teamKey, teamKey), countProduct, teamIsLive, new WriteOutcome<ProductCreation>(ProductCreation.TeamNotFound))
+                .Update(Key(teamKey, teamKey), CountProduct, TeamIsLive, new WriteOutcome<ProductCreation>(ProductCreation.TeamNotFound))
                 .Put(ProductRow(product), DynamoDbExpression.MustNotExist, idTaken)
                 .Put(ProductIdRow(product), DynamoDbExpression.MustNotExist, idTaken)
                 .Record(ChangeEvent.ProductCreated(product, context));
         }, cancellationToken);
 
     public Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(async ct =>
+        WriteAsync(context, async ct =>
         {
             var key = Key(TeamKey(teamId), ProductKey(productId));
             if (!IsStorableKey(teamId) || !IsStorableKey(productId) || await GetAsync(key, ct) is not { } row || !Is(row, ProductRowType) || !IsActive(row))
@@ -178,46 +218,102 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
             var deleted = ReadProduct(row).Deleted(context.Now);
             return new DynamoDbWrite<Product?>(_table, deleted)
-                .Update(key, MarkProductDeleted(deleted.Version, context.Now), UnchangedSinceRead(row), null)
+                .Update(key, MarkProductDeleted(deleted.Version, context.Now), UnchangedSinceRead(row, EntityStatus.Active), null)
                 .Record(ChangeEvent.ProductDeleted(deleted, context));
         }, cancellationToken);
 
-    public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Product>>(async () =>
+    public Task<bool> RenameProductAsync(Product renamed, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async ct =>
         {
+            var row = await GetProductRowAsync(renamed.Id, ct);
+            var current = row is not null && IsActive(row) ? ReadProduct(row) : null;
+            if (current is null || current.Version != renamed.Version - 1)
+            {
+                return Nothing(false);
+            }
+
+            return new DynamoDbWrite<bool>(_table, true)
+                .Set(row!, State(renamed), UnchangedSinceRead(row!, EntityStatus.Active), new WriteOutcome<bool>(false))
+                .Record(ChangeEvent.ProductRenamed(current, renamed, context));
+        }, cancellationToken);
+
+    public Task<Restoration> RestoreProductAsync(Product restored, WriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(context, async ct =>
+        {
+            if (await GetProductRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadProduct(row).Version != restored.Version - 1)
+            {
+                return Nothing(Restoration.VersionChanged);
+            }
+
+            if (await GetTeamRowAsync(restored.TeamId, ct) is not { } team || !IsActive(team))
+            {
+                return Nothing(Restoration.TeamDeleted);
+            }
+
+            // A live product is new to a team delete that already read the team's products: counting it,
+            // as a create does, makes such a delete fail and look again.
+            var teamKey = TeamKey(restored.TeamId);
+            return new DynamoDbWrite<Restoration>(_table, Restoration.Restored)
+                .Set(row, State(restored), UnchangedSinceRead(row, EntityStatus.Inactive), new WriteOutcome<Restoration>(Restoration.VersionChanged))
+                .Update(Key(teamKey, teamKey), CountProduct, TeamIsLive, new WriteOutcome<Restoration>(Restoration.TeamDeleted))
+                .Record(ChangeEvent.ProductRestored(restored, context));
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<Product>>(async () =>
+        {
+            var found = new List<Product>();
             if (filter.TeamId is { } teamId)
             {
-                if (!IsStorableKey(teamId))
+                // A cursor from before the team's alias moved to another team may lie on either side of it.
+                var order = after is null ? -1 : string.CompareOrdinal(after.TeamId, teamId);
+                if (IsStorableKey(teamId) && order <= 0)
                 {
-                    return [];
+                    await AddLiveProductsAsync(found, teamId, order == 0 ? after!.ProductId : null, limit, cancellationToken);
                 }
 
-                var rows = await QueryLiveAsync(null, Pk, TeamKey(teamId), Sk, ProductPrefix, cancellationToken);
-                return [.. rows.Where(row => Is(row, ProductRowType)).Select(ReadProduct).OrderBy(product => product.Id, StringComparer.Ordinal)];
+                return found;
             }
 
             if (!IsStorableKey(filter.OdsCode!))
             {
-                return [];
+                return found;
             }
 
-            var organisation = await QueryLiveAsync(ReadIndex2, PkRead2, OrganisationPrefix + filter.OdsCode, SkRead2, ProductPrefix, cancellationToken);
-            return
-            [
-                .. organisation.Where(row => Is(row, ProductRowType)).Select(ReadProduct)
-                    .OrderBy(product => product.TeamId, StringComparer.Ordinal)
-                    .ThenBy(product => product.Id, StringComparer.Ordinal),
-            ];
+            // (team id, product id) order: the organisation's teams by id from index 2, each team's
+            // products by id from the base table (consistent). Deleted teams are walked too: a live
+            // product always belongs to a live team, but the index may not show a restore yet.
+            var teams = RangeAsync(ReadIndex2, PkRead2, OrganisationPrefix + filter.OdsCode, SkRead2, TeamPrefix, after?.TeamId, liveOnly: false, TeamPage, cancellationToken);
+            await foreach (var team in teams)
+            {
+                if (!Is(team, TeamRowType))
+                {
+                    continue;
+                }
+
+                var id = TextOrNull(team, IdAttribute)!;
+                await AddLiveProductsAsync(found, id, id == after?.TeamId ? after.ProductId : null, limit, cancellationToken);
+                if (found.Count == limit)
+                {
+                    break;
+                }
+            }
+
+            return found;
         }, cancellationToken);
 
     public Task PingAsync(CancellationToken cancellationToken) =>
-        ReadAsync(() => GetAsync(SequenceKey, SequenceKey, cancellationToken), cancellationToken);
+        CallAsync(() => GetAsync(SequenceKey, SequenceKey, cancellationToken), cancellationToken);
 
     public void Dispose() => _sequenceLock.Dispose();
 
     private static bool IsStorableKey(string value) => Encoding.UTF8.GetByteCount(value) <= MaxKeyBytes;
 
     private static DynamoDbWrite<T> Nothing<T>(T result) => new(string.Empty, result);
+
+    private static DynamoDbExpression StillAliasOf(string teamId) => new("#id = :team AND #row_type = :alias_row",
+        new() { ["#id"] = IdAttribute, ["#row_type"] = RowTypeAttribute },
+        new() { [":team"] = S(teamId), [":alias_row"] = S(AliasRowType) });
 
     /// <summary>As the existing service did, a deleted product carries <c>keys: []</c> (its live rows had none).</summary>
     private static DynamoDbExpression MarkProductDeleted(long version, DateTimeOffset now)
@@ -234,12 +330,12 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         new() { ["#status"] = StatusAttribute, ["#updated_on"] = UpdatedOnAttribute, ["#deleted_on"] = DeletedOnAttribute, ["#version"] = VersionAttribute },
         new() { [":inactive"] = S(EntityStatus.Inactive), [":now"] = Time(now), [":version"] = N(version) });
 
-    /// <summary>The row is still live and its counters are what this write read (absent stays absent).</summary>
-    private static DynamoDbExpression UnchangedSinceRead(Dictionary<string, AttributeValue> row, params string[] counters)
+    /// <summary>The row still has the status this write read, and the version and counters it read (absent stays absent).</summary>
+    private static DynamoDbExpression UnchangedSinceRead(Dictionary<string, AttributeValue> row, string status, params string[] counters)
     {
         var names = new Dictionary<string, string> { ["#status"] = StatusAttribute };
-        var values = new Dictionary<string, AttributeValue> { [":active"] = S(EntityStatus.Active) };
-        var text = new StringBuilder("#status = :active");
+        var values = new Dictionary<string, AttributeValue> { [":seen_status"] = S(status) };
+        var text = new StringBuilder("#status = :seen_status");
         foreach (var counter in counters.Prepend(VersionAttribute))
         {
             names["#" + counter] = counter;
@@ -257,10 +353,8 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         return new DynamoDbExpression(text.ToString(), names, values);
     }
 
-    private static Dictionary<string, AttributeValue> Tombstone(Dictionary<string, AttributeValue> aliasRow, string aliasKey, long version, DateTimeOffset now)
-    {
-        var key = $"{aliasKey}-{now.ToUnixTimeMilliseconds()}";
-        return new Dictionary<string, AttributeValue>(aliasRow)
+    private static Dictionary<string, AttributeValue> Tombstone(Dictionary<string, AttributeValue> aliasRow, string key, long version, DateTimeOffset now) =>
+        new(aliasRow)
         {
             [Pk] = S(key),
             [Sk] = S(key),
@@ -271,6 +365,73 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             [DeletedOnAttribute] = Time(now),
             [VersionAttribute] = N(version),
         };
+
+    /// <summary><c>PT#&lt;alias&gt;-&lt;epoch ms&gt;</c>, one millisecond later while taken (the same alias deleted twice within one).</summary>
+    private async Task<string> FreeTombstoneKeyAsync(string aliasKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var at = now.ToUnixTimeMilliseconds();
+        while (await GetAsync($"{aliasKey}-{at}", $"{aliasKey}-{at}", cancellationToken) is not null)
+        {
+            at++;
+        }
+
+        return $"{aliasKey}-{at}";
+    }
+
+    private async Task<Dictionary<string, AttributeValue>?> GetTeamRowAsync(string teamId, CancellationToken cancellationToken) =>
+        IsStorableKey(teamId) && await GetAsync(TeamKey(teamId), TeamKey(teamId), cancellationToken) is { } row && Is(row, TeamRowType) ? row : null;
+
+    /// <summary>The alias row of a team, if it still points at the team.</summary>
+    private async Task<Dictionary<string, AttributeValue>?> OwnAliasRowAsync(ProductTeam team, CancellationToken cancellationToken) =>
+        team.Alias is { } alias && await GetAsync(TeamKey(alias), TeamKey(alias), cancellationToken) is { } row
+            && Is(row, AliasRowType) && TextOrNull(row, IdAttribute) == team.Id
+            ? row
+            : null;
+
+    /// <summary>Via the product id row; products the existing service wrote have none, and are old enough for index 1 to be current.</summary>
+    private async Task<Dictionary<string, AttributeValue>?> GetProductRowAsync(string productId, CancellationToken cancellationToken)
+    {
+        if (!IsStorableKey(productId))
+        {
+            return null;
+        }
+
+        Dictionary<string, AttributeValue>? row;
+        if (await GetAsync(ProductIdKey(productId), ProductIdKey(productId), cancellationToken) is { } issued)
+        {
+            row = await GetAsync(TeamKey(TextOrNull(issued, TeamIdAttribute)!), ProductKey(productId), cancellationToken);
+        }
+        else
+        {
+            var matches = await QueryAsync(new QueryRequest
+            {
+                TableName = _table,
+                IndexName = ReadIndex1,
+                KeyConditionExpression = "#pk = :key AND #sk = :key",
+                ExpressionAttributeNames = new() { ["#pk"] = PkRead1, ["#sk"] = SkRead1 },
+                ExpressionAttributeValues = new() { [":key"] = S(ProductKey(productId)) },
+            }, cancellationToken);
+            row = matches.FirstOrDefault(match => Is(match, ProductRowType));
+        }
+
+        return row is not null && Is(row, ProductRowType) ? row : null;
+    }
+
+    /// <summary>A team's live products after <paramref name="afterProductId"/> in id order, until <paramref name="found"/> holds <paramref name="limit"/>.</summary>
+    private async Task AddLiveProductsAsync(List<Product> found, string teamId, string? afterProductId, int? limit, CancellationToken cancellationToken)
+    {
+        var rows = RangeAsync(null, Pk, TeamKey(teamId), Sk, ProductPrefix, afterProductId, liveOnly: true, limit - found.Count + 1, cancellationToken);
+        await foreach (var row in rows)
+        {
+            if (Is(row, ProductRowType) && row[Sk].S != ProductKey(afterProductId ?? ""))
+            {
+                found.Add(ReadProduct(row));
+                if (found.Count == limit)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     private Task<Dictionary<string, AttributeValue>?> GetAsync(string pk, string sk, CancellationToken cancellationToken) =>
@@ -282,18 +443,52 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         return response.Item is { Count: > 0 } item ? item : null;
     }
 
-    /// <summary>Rows under one partition key whose sort key starts with a prefix, live ones only; consistent on the base table.</summary>
-    private Task<List<Dictionary<string, AttributeValue>>> QueryLiveAsync(string? index, string pkName, string pk, string skName, string skPrefix, CancellationToken cancellationToken) =>
-        QueryAsync(new QueryRequest
+    /// <summary>
+    /// One partition's rows whose sort key starts with <paramref name="prefix"/>, from
+    /// <c>prefix + from</c> (inclusive) in sort key order, read <paramref name="pageSize"/> at a
+    /// time so a caller that has enough stops reading. Consistent on the base table.
+    /// </summary>
+    private async IAsyncEnumerable<Dictionary<string, AttributeValue>> RangeAsync(
+        string? index, string pkName, string pk, string skName, string prefix, string? from, bool liveOnly, int? pageSize,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var names = new Dictionary<string, string> { ["#pk"] = pkName, ["#sk"] = skName };
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":pk"] = S(pk),
+            [":from"] = S(prefix + from),
+            // Every key with the prefix sorts below the prefix with its last character raised by one.
+            [":to"] = S(prefix[..^1] + (char)(prefix[^1] + 1)),
+        };
+        if (liveOnly)
+        {
+            names["#status"] = StatusAttribute;
+            values[":active"] = S(EntityStatus.Active);
+        }
+
+        var request = new QueryRequest
         {
             TableName = _table,
             IndexName = index,
             ConsistentRead = index is null,
-            KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :prefix)",
-            FilterExpression = "#status = :active",
-            ExpressionAttributeNames = new() { ["#pk"] = pkName, ["#sk"] = skName, ["#status"] = StatusAttribute },
-            ExpressionAttributeValues = new() { [":pk"] = S(pk), [":prefix"] = S(skPrefix), [":active"] = S(EntityStatus.Active) },
-        }, cancellationToken);
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            FilterExpression = liveOnly ? "#status = :active" : null,
+            ExpressionAttributeNames = names,
+            ExpressionAttributeValues = values,
+            Limit = pageSize,
+        };
+        do
+        {
+            var response = await client.QueryAsync(request, cancellationToken);
+            foreach (var row in response.Items ?? [])
+            {
+                yield return row;
+            }
+
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+    }
 
     /// <summary>Every page: a query answers at most 1 MB at a time.</summary>
     private async Task<List<Dictionary<string, AttributeValue>>> QueryAsync(QueryRequest request, CancellationToken cancellationToken)
@@ -312,8 +507,16 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
     private async Task<IReadOnlyList<string>> LiveProductIdsAsync(string teamId, CancellationToken cancellationToken)
     {
-        var rows = await QueryLiveAsync(null, Pk, TeamKey(teamId), Sk, ProductPrefix, cancellationToken);
-        return [.. rows.Where(row => Is(row, ProductRowType)).Select(row => TextOrNull(row, IdAttribute)!).Order(StringComparer.Ordinal)];
+        var live = new List<string>();
+        await foreach (var row in RangeAsync(null, Pk, TeamKey(teamId), Sk, ProductPrefix, null, liveOnly: true, null, cancellationToken))
+        {
+            if (Is(row, ProductRowType))
+            {
+                live.Add(TextOrNull(row, IdAttribute)!);
+            }
+        }
+
+        return live;
     }
 
     /// <summary>An id the existing service issued has no id row, but index 1 knows it (index lag cannot matter for old rows).</summary>
@@ -334,11 +537,12 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     private async Task<long> ReadSequenceAsync(CancellationToken cancellationToken) =>
         await GetAsync(SequenceKey, SequenceKey, cancellationToken) is { } row ? NumberOrNull(row, LastSequenceAttribute) ?? 0 : 0;
 
-    private static async Task<T> ReadAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken)
+    /// <summary>One or more calls outside a write transaction, their failures reported as the store being unavailable.</summary>
+    private static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         try
         {
-            return await read();
+            return await call();
         }
         catch (Exception failure) when (IsStoreFailure(failure, cancellationToken))
         {
@@ -347,12 +551,12 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     }
 
     /// <summary>
-    /// Let <paramref name="prepare"/> read and plan, then commit: a cancelled commit whose failed
-    /// condition answers the request returns that answer; one that only met a newer sequence
-    /// number (another instance wrote) commits again at once; anything else reads again after a
-    /// jittered backoff, for a bounded time.
+    /// Let <paramref name="prepare"/> read and plan, then commit, with the answer to remember for
+    /// an idempotent POST: a cancelled commit whose failed condition answers the request returns
+    /// that answer; one that only met a newer sequence number (another instance wrote) commits
+    /// again at once; anything else reads again after a jittered backoff, for a bounded time.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<DynamoDbWrite<T>>> prepare, CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(WriteContext? context, Func<CancellationToken, Task<DynamoDbWrite<T>>> prepare, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
         for (var attempt = 0; ; attempt++)
@@ -363,6 +567,11 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 if (write.WritesNothing)
                 {
                     return write.Result;
+                }
+
+                if (context?.Response is { } response)
+                {
+                    write.Remember(ResponseRow(response), ResponseFree(response));
                 }
 
                 if (await CommitAsync(write, elapsed, cancellationToken) is { } outcome)
@@ -382,6 +591,15 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling), cancellationToken);
         }
     }
+
+    /// <summary>
+    /// No answer is remembered under this key, or only one older than the idempotency window.
+    /// The API's UTC timestamps sort as text in time order, so the comparison is on the string.
+    /// </summary>
+    private static DynamoDbExpression ResponseFree(StoredResponse response) => new(
+        $"attribute_not_exists({Pk}) OR #created_on < :expired",
+        new() { ["#created_on"] = CreatedOnAttribute },
+        new() { [":expired"] = Time(response.CreatedOn - IdempotencyFilter.Window) });
 
     /// <summary>
     /// One writer at a time per instance takes the next sequence numbers: writes of one instance

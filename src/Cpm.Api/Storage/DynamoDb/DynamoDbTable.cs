@@ -38,6 +38,12 @@ internal static class DynamoDbTable
     /// <summary>The counter row holding the last event sequence number issued.</summary>
     public const string SequenceKey = "EVENT_SEQUENCE";
 
+    /// <summary>One row per remembered answer to an idempotent POST.</summary>
+    public const string ResponsePrefix = "RESPONSE#";
+
+    /// <summary>One row per webhook subscriber: the last sequence it acknowledged.</summary>
+    public const string DeliveryPrefix = "DELIVERY#";
+
     /// <summary>DynamoDB refuses sort keys over 1024 bytes; ids and aliases are far shorter, so longer keys cannot exist.</summary>
     public const int MaxKeyBytes = 1000;
 

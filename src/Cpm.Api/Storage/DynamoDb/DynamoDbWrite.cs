@@ -28,14 +28,17 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
     private readonly List<TransactWriteItem> _items = [];
     private readonly List<WriteOutcome<T>?> _whenConditionFails = [];
     private readonly List<ChangeEvent> _events = [];
+    private int? _responseIndex;
 
     public T Result => result;
 
     /// <summary>Every write records an event: a write without any has nothing to commit, only its result.</summary>
     public bool WritesNothing => _items.Count == 0 && _events.Count == 0;
 
-    public DynamoDbWrite<T> Put(Dictionary<string, AttributeValue> row, DynamoDbExpression condition, WriteOutcome<T>? whenConditionFails) =>
-        Add(new TransactWriteItem
+    public DynamoDbWrite<T> Put(Dictionary<string, AttributeValue> row, DynamoDbExpression condition, WriteOutcome<T>? whenConditionFails)
+    {
+        DynamoDbItemSize.EnsureFits(row);
+        return Add(new TransactWriteItem
         {
             Put = new Put
             {
@@ -46,6 +49,35 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
                 ExpressionAttributeValues = condition.ValuesOrNull,
             },
         }, whenConditionFails);
+    }
+
+    /// <summary>Sets attributes of a row this write read; the row as it will be must still fit in an item.</summary>
+    public DynamoDbWrite<T> Set(Dictionary<string, AttributeValue> rowAsRead, Dictionary<string, AttributeValue> changes, DynamoDbExpression condition, WriteOutcome<T>? whenConditionFails)
+    {
+        var after = new Dictionary<string, AttributeValue>(rowAsRead);
+        foreach (var (name, value) in changes)
+        {
+            after[name] = value;
+        }
+
+        DynamoDbItemSize.EnsureFits(after);
+        var names = changes.Keys.Select((name, index) => (Name: name, Index: index)).ToList();
+        var update = new DynamoDbExpression(
+            "SET " + string.Join(", ", names.Select(change => $"#set{change.Index} = :set{change.Index}")),
+            names.ToDictionary(change => $"#set{change.Index}", change => change.Name),
+            names.ToDictionary(change => $":set{change.Index}", change => changes[change.Name]));
+        return Update(Key(rowAsRead[Pk].S, rowAsRead[Sk].S), update, condition, whenConditionFails);
+    }
+
+    /// <summary>
+    /// Stores an idempotent POST's answer with the write. Its condition (no live answer under this
+    /// key) failing means a duplicate of this request committed first: the caller replays that one.
+    /// </summary>
+    public DynamoDbWrite<T> Remember(Dictionary<string, AttributeValue> responseRow, DynamoDbExpression condition)
+    {
+        _responseIndex = _items.Count;
+        return Put(responseRow, condition, null);
+    }
 
     public DynamoDbWrite<T> Update(Dictionary<string, AttributeValue> key, DynamoDbExpression update, DynamoDbExpression condition, WriteOutcome<T>? whenConditionFails) =>
         Add(new TransactWriteItem
@@ -76,6 +108,8 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
 
     public DynamoDbWrite<T> Record(ChangeEvent change)
     {
+        // The history copy has the longer key; the largest sequence number gives the largest size.
+        DynamoDbItemSize.EnsureFits(EventRow(HistoryKey(change), long.MaxValue, change));
         _events.Add(change);
         return this;
     }
@@ -119,13 +153,18 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
     }
 
     /// <summary>
-    /// What a cancelled transaction means: the outcome of the first entity row whose condition
-    /// failed, if that failure settles the request; otherwise null (retry: a conflict, a newer
-    /// sequence number, or a row another write changed since it was read).
+    /// What a cancelled transaction means: a duplicate request (thrown), else the outcome of the
+    /// first entity row whose condition failed, if that failure settles the request; otherwise null
+    /// (retry: a conflict, a newer sequence number, or a row another write changed since it was read).
     /// </summary>
     public WriteOutcome<T>? OutcomeOf(TransactionCanceledException cancelled)
     {
         var reasons = cancelled.CancellationReasons ?? [];
+        if (_responseIndex is { } response && response < reasons.Count && reasons[response].Code == "ConditionalCheckFailed")
+        {
+            throw new DuplicateRequestException();
+        }
+
         for (var index = 0; index < Math.Min(reasons.Count, _items.Count); index++)
         {
             if (reasons[index].Code == "ConditionalCheckFailed" && _whenConditionFails[index] is { } outcome)
