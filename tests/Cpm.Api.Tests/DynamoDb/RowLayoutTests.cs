@@ -111,6 +111,15 @@ public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutp
 
         var counter = await GetAsync(service.Dynamo, service.TableName, "EVENT_SEQUENCE", "EVENT_SEQUENCE");
         Assert.Equal(sequence.Max(), long.Parse(counter!["last_seq"].N));
+
+        // The create carried X-Request-Id: its answer was stored in the create's own transaction.
+        var response = ResponseKey("apikey-0", "request-1");
+        var remembered = await DescribeAsync(response, response, "remembered answer of the create");
+        Assert.Equal(Lines(
+            $"pk = S:\"{response}\"", $"sk = S:\"{response}\"", "row_type = S:\"response\"",
+            "caller = S:\"apikey-0\"", "request_id = S:\"request-1\"", "status = N:201", $"body = S:\"{created.Body}\"",
+            "etag = S:\"W/\"1\"\"", $"created_on = S:\"{Now}\"", $"expires_at = N:{(NowEpochMs / 1000) + (24 * 3600) + 1}"),
+            WithoutFingerprint(remembered));
     }
 
     [Fact]
@@ -153,14 +162,13 @@ public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutp
         Assert.Equal("L[M{field = S:\"status\", new = S:\"active\", old = S:\"inactive\"}]", RawRows.Describe(events[3]["changes"]));
         Assert.Equal(["2", "4"], new[] { events[1], events[3] }.Select(row => row["version"].N));
 
-        var response = $"RESPONSE#{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("apikey-0\nrestore-1")))}";
+        var response = ResponseKey("apikey-0", "restore-1");
         var remembered = await DescribeAsync(response, response, "remembered answer of the restore");
-        Assert.Matches("^fingerprint = S:\"[0-9A-F]{64}\"$", remembered.Split('\n').Single(line => line.StartsWith("fingerprint", StringComparison.Ordinal)));
         Assert.Equal(Lines(
             $"pk = S:\"{response}\"", $"sk = S:\"{response}\"", "row_type = S:\"response\"",
             "caller = S:\"apikey-0\"", "request_id = S:\"restore-1\"", "status = N:200", $"body = S:\"{restored.Body}\"",
             "etag = S:\"W/\"4\"\"", $"created_on = S:\"{Now}\"", $"expires_at = N:{(NowEpochMs / 1000) + (24 * 3600) + 1}"),
-            Lines([.. remembered.Split('\n').Where(line => !line.StartsWith("fingerprint", StringComparison.Ordinal))]));
+            WithoutFingerprint(remembered));
     }
 
     [Fact]
@@ -190,6 +198,18 @@ public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutp
             "deleted_on = NULL", "keys = L[]", "version = N:4"),
             restored);
         Assert.Contains("products_version = N:2", await DescribeAsync(team, team, "team row after the product's restore"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The key of a remembered answer: a hash of the caller's name and the request id.</summary>
+    private static string ResponseKey(string caller, string requestId) =>
+        $"RESPONSE#{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller}\n{requestId}")))}";
+
+    /// <summary>The row without its request fingerprint (a SHA-256 of the request), which is checked for its form only.</summary>
+    private static string WithoutFingerprint(string row)
+    {
+        var lines = row.Split('\n');
+        Assert.Matches("^fingerprint = S:\"[0-9A-F]{64}\"$", lines.Single(line => line.StartsWith("fingerprint =", StringComparison.Ordinal)));
+        return Lines([.. lines.Where(line => !line.StartsWith("fingerprint =", StringComparison.Ordinal))]);
     }
 
     private static string[] TeamFields(string id, string ods, string alias, string status, string deletedOn, int version) =>

@@ -36,7 +36,7 @@ internal static class DynamoDbRows
     public const string NameAttribute = "name";
     public const string CreatedOnAttribute = "created_on";
 
-    /// <summary>On team rows: bumped by every product create, so a team delete notices a product it did not see.</summary>
+    /// <summary>On team rows: bumped by every product create or restore, so a team delete notices a live product it did not see.</summary>
     public const string ProductsVersionAttribute = "products_version";
 
     /// <summary>On the sequence row: the last event number issued.</summary>
@@ -209,7 +209,7 @@ internal static class DynamoDbRows
         };
     }
 
-    /// <summary>The attributes a rename, delete or restore sets on a team or product row (and a team's alias row).</summary>
+    /// <summary>The attributes a rename or restore sets on a team or product row (and a team's alias row).</summary>
     public static Dictionary<string, AttributeValue> State(string name, string status, DateTimeOffset? updatedOn, DateTimeOffset? deletedOn, long version) => new()
     {
         [NameAttribute] = S(name),

@@ -188,11 +188,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
         {
-            if (await GetTeamRowAsync(product.TeamId, ct) is not { } team || !IsActive(team))
-            {
-                return Nothing(ProductCreation.TeamNotFound);
-            }
-
+            // Whether the team is live is left to the transaction's condition on the team row.
             if (await ProductIdIssuedBeforeAsync(product.Id, ct))
             {
                 return Nothing(ProductCreation.ProductIdTaken);
@@ -245,13 +241,9 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 return Nothing(Restoration.VersionChanged);
             }
 
-            if (await GetTeamRowAsync(restored.TeamId, ct) is not { } team || !IsActive(team))
-            {
-                return Nothing(Restoration.TeamDeleted);
-            }
-
-            // A live product is new to a team delete that already read the team's products: counting it,
-            // as a create does, makes such a delete fail and look again.
+            // The product's condition comes first, so a changed product answers before a deleted team.
+            // A live product is new to a team delete that already read the team's products: counting
+            // it, as a create does, makes such a delete fail and look again.
             var teamKey = TeamKey(restored.TeamId);
             return new DynamoDbWrite<Restoration>(_table, Restoration.Restored)
                 .Set(row, State(restored), UnchangedSinceRead(row, EntityStatus.Inactive), new WriteOutcome<Restoration>(Restoration.VersionChanged))
