@@ -62,6 +62,7 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
     private static (string Code, string Message) Translate(Exception failure) => failure switch
     {
         StorageUnavailableException unavailable => (ErrorCodes.ServiceUnavailable, unavailable.Message),
+        TooLargeToStoreException tooLarge => (ErrorCodes.PayloadTooLarge, tooLarge.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             (ErrorCodes.PayloadTooLarge, $"Request body is larger than the limit of {RequestBody.MaxBytes} bytes"),
         BadHttpRequestException bad => (ErrorCodes.ValidationError, bad.Message),

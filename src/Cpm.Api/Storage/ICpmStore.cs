@@ -134,3 +134,6 @@ internal sealed class StorageUnavailableException(string message, Exception? inn
 
 /// <summary>Another request with the same caller and <c>X-Request-Id</c> committed first.</summary>
 internal sealed class DuplicateRequestException() : Exception("A request with this X-Request-Id was already answered.");
+
+/// <summary>A valid request the store cannot hold for its size (a DynamoDB item is at most 400 KB): the client's to change, not an outage.</summary>
+internal sealed class TooLargeToStoreException(string message) : Exception(message);

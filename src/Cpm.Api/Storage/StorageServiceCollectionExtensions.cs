@@ -1,3 +1,4 @@
+using Cpm.Api.Storage.DynamoDb;
 using Cpm.Api.Storage.Sqlite;
 
 namespace Cpm.Api.Storage;
@@ -14,9 +15,12 @@ internal static class StorageServiceCollectionExtensions
             case "SQLITE":
                 services.AddSingleton<ICpmStore, SqliteStore>();
                 break;
+            case "DYNAMODB":
+                services.AddDynamoDbStore();
+                break;
             default:
                 throw new InvalidOperationException(
-                    $"Storage:Provider '{provider}' is not supported; use '{StorageOptions.SqliteProvider}'.");
+                    $"Storage:Provider '{provider}' is not supported; use '{StorageOptions.SqliteProvider}' or '{StorageOptions.DynamoDbProvider}'.");
         }
 
         return services;

@@ -2,15 +2,18 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Timestamps as Python's isoformat writes them, with the service's clock pinned.</summary>
-public sealed class TimestampTests(SqlitePinnedClockService service) : IClassFixture<SqlitePinnedClockService>
+/// <summary>
+/// Timestamps as Python's isoformat writes them, with the service's clock pinned. Each test sets
+/// the clock with AdjustTime, which may go back, so the tests do not depend on their order.
+/// </summary>
+public abstract class TimestampTests(CpmService service)
 {
     private readonly CpmClient _client = service.Client();
 
     [Fact]
     public async Task TimestampsCarryMicrosecondsAndAnExplicitUtcOffset()
     {
-        service.Clock!.SetUtcNow(new DateTimeOffset(2025, 1, 30, 14, 30, 18, TimeSpan.Zero).AddTicks(1_916_437));
+        service.Clock!.AdjustTime(new DateTimeOffset(2025, 1, 30, 14, 30, 18, TimeSpan.Zero).AddTicks(1_916_437));
 
         var team = await _client.CreateTeamAsync();
 
@@ -20,7 +23,7 @@ public sealed class TimestampTests(SqlitePinnedClockService service) : IClassFix
     [Fact]
     public async Task ZeroMicrosecondsAreOmitted()
     {
-        service.Clock!.SetUtcNow(new DateTimeOffset(2025, 2, 3, 9, 0, 0, TimeSpan.Zero));
+        service.Clock!.AdjustTime(new DateTimeOffset(2025, 2, 3, 9, 0, 0, TimeSpan.Zero));
         var team = await _client.CreateTeamAsync();
 
         var product = await _client.CreateProductAsync((string)team["id"]!);
@@ -32,10 +35,12 @@ public sealed class TimestampTests(SqlitePinnedClockService service) : IClassFix
     [Fact]
     public async Task SubMicrosecondTicksAreTruncatedNotRounded()
     {
-        service.Clock!.SetUtcNow(new DateTimeOffset(2025, 2, 3, 9, 0, 0, TimeSpan.Zero).AddTicks(9_999_999));
+        service.Clock!.AdjustTime(new DateTimeOffset(2025, 2, 3, 9, 0, 0, TimeSpan.Zero).AddTicks(9_999_999));
 
         var team = await _client.CreateTeamAsync();
 
         Assert.Equal("2025-02-03T09:00:00.999999+00:00", (string)team["created_on"]!);
     }
 }
+
+public sealed class SqliteTimestampTests(SqlitePinnedClockService service) : TimestampTests(service), IClassFixture<SqlitePinnedClockService>;
