@@ -178,3 +178,5 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
 }
 
 public sealed class SqliteRaceTests(SqliteService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<SqliteService>;
+
+public sealed class DynamoDbRaceTests(DynamoDbService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<DynamoDbService>;
