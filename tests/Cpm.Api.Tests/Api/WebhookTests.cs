@@ -6,12 +6,8 @@ using System.Text.Json.Nodes;
 using Cpm.Api.Storage;
 using Cpm.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Cpm.Api.Tests.Api;
 
@@ -97,10 +93,7 @@ public abstract class WebhookTests
 
         public static async Task<Receiver> StartAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
+            var app = LoopbackServer.Create();
             var receiver = new Receiver(app);
             app.MapPost("/hook", async (HttpRequest request) =>
             {
@@ -110,7 +103,7 @@ public abstract class WebhookTests
                 return failing ? Results.StatusCode(500) : Results.Ok();
             });
             await app.StartAsync();
-            receiver.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/hook";
+            receiver.Url = LoopbackServer.AddressOf(app) + "/hook";
             return receiver;
         }
 

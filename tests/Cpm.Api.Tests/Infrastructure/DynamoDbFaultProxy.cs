@@ -2,11 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Cpm.Api.Tests.Infrastructure;
 
@@ -39,14 +35,11 @@ public sealed class DynamoDbFaultProxy : IAsyncDisposable
 
     public static async Task<DynamoDbFaultProxy> StartAsync(string motoUrl)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var proxy = new DynamoDbFaultProxy(app, motoUrl);
         app.Run(proxy.AnswerAsync);
         await app.StartAsync();
-        proxy.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        proxy.Url = LoopbackServer.AddressOf(app);
         return proxy;
     }
 

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Cpm.Api.Tests.Infrastructure;
 
@@ -36,14 +31,11 @@ public sealed class FakeOrd : IAsyncDisposable
 
     public static async Task<FakeOrd> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var ord = new FakeOrd(app);
         app.MapGet("/ORD/2-0-0/organisations/{code}", ord.AnswerAsync);
         await app.StartAsync();
-        ord.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/ORD/2-0-0/organisations";
+        ord.BaseUrl = LoopbackServer.AddressOf(app) + "/ORD/2-0-0/organisations";
         return ord;
     }
 

@@ -1,10 +1,6 @@
+using Cpm.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Cpm.Api.Tests.Reliability;
 
@@ -25,10 +21,7 @@ public sealed class StubOrd : IAsyncDisposable
 
     public static async Task<StubOrd> StartAsync(TimeSpan delay)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var ord = new StubOrd(app);
         app.MapGet("/{**path}", async (HttpContext context) =>
         {
@@ -37,7 +30,7 @@ public sealed class StubOrd : IAsyncDisposable
             await context.Response.WriteAsJsonAsync(new { Organisation = new { Name = "STUB ORGANISATION" } });
         });
         await app.StartAsync();
-        ord.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/ORD/2-0-0/organisations";
+        ord.BaseUrl = LoopbackServer.AddressOf(app) + "/ORD/2-0-0/organisations";
         return ord;
     }
 
