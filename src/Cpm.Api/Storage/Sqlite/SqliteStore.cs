@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
@@ -10,16 +11,22 @@ namespace Cpm.Api.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode. Writes go one at a time through a single
 /// connection in immediate transactions with full fsync, so a commit that returned is on disk and
 /// every check-then-write (alias taken, team still live, team has no products) is race-free,
-/// across processes too. Reads use pooled connections and run alongside writes.
+/// across processes too. Reads use a pool of open connections, each keeping its compiled
+/// statements, and run alongside writes.
 /// </summary>
 internal sealed class SqliteStore : ICpmStore, IDisposable
 {
     private const string TeamColumns = "id, name, ods_code, status, created_on, updated_on, deleted_on, keys, version";
     private const string ProductColumns = "id, product_team_id, product_team_alias, name, ods_code, status, created_on, updated_on, deleted_on, version";
 
+    // Enough idle readers for every core to have a read in progress and another waiting to start.
+    private static readonly int MaxIdleReaders = Math.Max(4, 2 * Environment.ProcessorCount);
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
+    private int _idleReaderCount;
 
     public SqliteStore(IOptions<StorageOptions> options)
     {
@@ -29,7 +36,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
+            Pooling = false,
             DefaultTimeout = 30,
         }.ToString();
         _writer = new SqliteConnection(_connectionString);
@@ -170,6 +177,10 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     {
         _writer.Dispose();
         _writeLock.Dispose();
+        while (_idleReaders.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
     }
 
     private static async Task<ProductTeam?> FindLiveTeamAsync(SqliteConnection connection, SqliteTransaction? transaction, string idOrAlias, CancellationToken cancellationToken)
@@ -257,20 +268,10 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private static string? Format(DateTimeOffset? value) => value is { } at ? PythonTime.Format(at) : null;
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
+    private static PreparedStatement Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
+        PreparedStatements.For(connection, transaction, sql, parameters);
 
-        return command;
-    }
-
-    private static async Task<IReadOnlyList<T>> ReadAllAsync<T>(SqliteCommand command, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<T>> ReadAllAsync<T>(PreparedStatement command, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
     {
         var results = new List<T>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -284,22 +285,56 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private static void Execute(SqliteConnection connection, string sql)
     {
-        using var command = Command(connection, null, sql);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
         command.ExecuteNonQuery();
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
     {
+        SqliteConnection? connection = null;
         try
         {
-            using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync();
-            return await read(connection);
+            connection = RentReader();
+            var result = await read(connection);
+            ReturnReader(connection);
+            connection = null;
+            return result;
         }
         catch (SqliteException failure)
         {
             throw new StorageUnavailableException($"SQLite read failed: {failure.Message}", failure);
         }
+        finally
+        {
+            // A connection whose read failed part-way is not trusted again.
+            connection?.Dispose();
+        }
+    }
+
+    private SqliteConnection RentReader()
+    {
+        if (_idleReaders.TryTake(out var reader))
+        {
+            Interlocked.Decrement(ref _idleReaderCount);
+            return reader;
+        }
+
+        reader = new SqliteConnection(_connectionString);
+        reader.Open();
+        return reader;
+    }
+
+    private void ReturnReader(SqliteConnection reader)
+    {
+        if (Interlocked.Increment(ref _idleReaderCount) <= MaxIdleReaders)
+        {
+            _idleReaders.Add(reader);
+            return;
+        }
+
+        Interlocked.Decrement(ref _idleReaderCount);
+        reader.Dispose();
     }
 
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
