@@ -11,7 +11,7 @@ namespace Cpm.Api.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode. Writes go one at a time through a single
 /// connection in immediate transactions with full fsync, so a commit that returned is on disk and
 /// every check-then-write (alias taken, team still live, team has no products) is race-free,
-/// across processes too. Reads use a pool of open connections, each keeping its compiled
+/// across processes too; writes that arrive together share a commit (<see cref="GroupCommit"/>). Reads use a pool of open connections, each keeping its compiled
 /// statements, and run alongside writes.
 /// </summary>
 internal sealed class SqliteStore : ICpmStore, IDisposable
@@ -24,7 +24,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly GroupCommit _commits;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
     private int _idleReaderCount;
 
@@ -43,6 +43,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         _writer.Open();
         Execute(_writer, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
         Execute(_writer, SqliteSchema.Create);
+        _commits = new GroupCommit(_writer);
     }
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
@@ -175,8 +176,8 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     public void Dispose()
     {
+        _commits.Dispose();
         _writer.Dispose();
-        _writeLock.Dispose();
         while (_idleReaders.TryTake(out var reader))
         {
             reader.Dispose();
@@ -337,24 +338,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         reader.Dispose();
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
-    {
-        // A write cancelled part-way (the client went away) is rolled back whole when the transaction is disposed.
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            using var transaction = _writer.BeginTransaction();
-            var result = await write(_writer, transaction);
-            transaction.Commit();
-            return result;
-        }
-        catch (SqliteException failure)
-        {
-            throw new StorageUnavailableException($"SQLite write failed: {failure.Message}", failure);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    // A write cancelled part-way (the client went away) is rolled back whole.
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+        _commits.WriteAsync(write, cancellationToken);
 }
