@@ -187,8 +187,10 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     private static async Task<ProductTeam?> FindLiveTeamAsync(SqliteConnection connection, SqliteTransaction? transaction, string idOrAlias, CancellationToken cancellationToken)
     {
         // A live team's id wins over an alias: aliases can never equal a team id, so at most one matches.
+        // Each OR arm names the status so SQLite searches both indexes; written as
+        // "status = 'active' AND (id = $key OR alias = $key)" it scans every live team.
         using var command = Command(connection, transaction,
-            $"SELECT {TeamColumns} FROM product_teams WHERE status = 'active' AND (id = $key OR alias = $key) LIMIT 1",
+            $"SELECT {TeamColumns} FROM product_teams WHERE (id = $key AND status = 'active') OR (alias = $key AND status = 'active') LIMIT 1",
             ("$key", idOrAlias));
         var teams = await ReadAllAsync(command, ReadTeam, cancellationToken);
         return teams.Count > 0 ? teams[0] : null;
