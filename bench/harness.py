@@ -140,6 +140,15 @@ def busy_seconds():
     return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS
 
 
+def machine():
+    """nproc, CPU model and memory, for the report."""
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown CPU")
+    with open("/proc/meminfo") as f:
+        memory_kb = int(next(line.split()[1] for line in f if line.startswith("MemTotal:")))
+    return f"{CORES} cores ({model}), {memory_kb / 1024 / 1024:.0f} GiB memory"
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -313,7 +322,8 @@ def report(rows, startup, restart, peak_rss, load_before, load_after, options):
         f"{options.store}, {options.connections} connections, {options.threads} wrk threads, "
         f"{options.duration} s per run, {options.rounds} round(s) alternating baseline and service, "
         f"{options.products} products in the register, fake ODS delay {options.ods_delay_ms} ms; "
-        f"{CORES} cores, load average {load_before:.2f} before and {load_after:.2f} after",
+        f"{machine()}, load average {load_before:.2f} before and {load_after:.2f} after"
+        + (f"; service settings: {', '.join(options.service_setting)}" if options.service_setting else ""),
         "",
         "| scenario | req/s | p50 | p99 | baseline req/s | ratio to baseline | baseline p99 | service RSS after | CPU/request service, baseline | others' CPU | targets |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -354,7 +364,8 @@ def main():
     parser.add_argument("--store", default="sqlite", choices=["sqlite", "dynamodb"])
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per scenario and app")
-    parser.add_argument("--rounds", type=int, default=1, help="measured runs per scenario and app, alternated")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="measured runs per scenario and app, alternated (baseline first, then service first, ...)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--products", type=int, default=100_000)
