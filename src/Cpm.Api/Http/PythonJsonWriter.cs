@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -10,6 +11,10 @@ namespace Cpm.Api.Http;
 /// </summary>
 internal sealed class PythonJsonWriter
 {
+    // Printable ASCII but the quote and the backslash: written as they are.
+    private static readonly SearchValues<char> Plain = SearchValues.Create(
+        Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c).Where(c => c is not ('"' or '\\')).ToArray());
+
     private readonly StringBuilder _text = new(256);
     private readonly Stack<bool> _hasItems = new();
     private bool _afterKey;
@@ -114,7 +119,19 @@ internal sealed class PythonJsonWriter
 
     public override string ToString() => _text.ToString();
 
-    public byte[] ToUtf8Bytes() => Encoding.ASCII.GetBytes(_text.ToString());
+    /// <summary>The text is ASCII (everything else is escaped): one byte a character, encoded straight from the builder.</summary>
+    public byte[] ToUtf8Bytes()
+    {
+        var bytes = new byte[_text.Length];
+        var written = 0;
+        foreach (var chunk in _text.GetChunks())
+        {
+            written += Encoding.ASCII.GetBytes(chunk.Span, bytes.AsSpan(written));
+        }
+
+        // Only a raw fragment could hold a surrogate pair, which the encoder replaces with one '?'.
+        return written == bytes.Length ? bytes : bytes[..written];
+    }
 
     public static string Escape(string value)
     {
@@ -165,25 +182,33 @@ internal sealed class PythonJsonWriter
     private static void AppendString(StringBuilder text, string value)
     {
         text.Append('"');
-        foreach (var c in value)
+        var rest = value.AsSpan();
+        while (rest.IndexOfAnyExcept(Plain) is var escape and >= 0)
         {
-            switch (c)
-            {
-                case '"': text.Append("\\\""); break;
-                case '\\': text.Append("\\\\"); break;
-                case '\n': text.Append("\\n"); break;
-                case '\r': text.Append("\\r"); break;
-                case '\t': text.Append("\\t"); break;
-                case '\b': text.Append("\\b"); break;
-                case '\f': text.Append("\\f"); break;
-                case < ' ' or > '~':
-                    // UTF-16 code units are exactly Python's surrogate-pair escapes for astral characters.
-                    text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    break;
-                default: text.Append(c); break;
-            }
+            text.Append(rest[..escape]);
+            AppendEscaped(text, rest[escape]);
+            rest = rest[(escape + 1)..];
         }
 
-        text.Append('"');
+        text.Append(rest).Append('"');
+    }
+
+    private static void AppendEscaped(StringBuilder text, char c)
+    {
+        switch (c)
+        {
+            case '"': text.Append("\\\""); break;
+            case '\\': text.Append("\\\\"); break;
+            case '\n': text.Append("\\n"); break;
+            case '\r': text.Append("\\r"); break;
+            case '\t': text.Append("\\t"); break;
+            case '\b': text.Append("\\b"); break;
+            case '\f': text.Append("\\f"); break;
+            default:
+                // Control and non-ASCII characters. UTF-16 code units are exactly Python's surrogate-pair
+                // escapes for astral characters.
+                text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                break;
+        }
     }
 }

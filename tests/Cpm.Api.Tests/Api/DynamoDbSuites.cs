@@ -29,3 +29,5 @@ public sealed class DynamoDbWebhookTests : WebhookTests
 {
     protected override CpmService CreateService() => new DynamoDbService();
 }
+
+public sealed class DynamoDbConcurrentWriteTests(DynamoDbService service) : ConcurrentWriteTests(service), IClassFixture<DynamoDbService>;

@@ -1,0 +1,470 @@
+#!/usr/bin/env python3
+"""Load benchmark of the CPM service against a same-run baseline (see docs/PERFORMANCE.md).
+
+Starts the published service (SQLite store in a temp folder, a fake ODS on loopback) and the
+baseline app on free loopback ports, seeds a register through the HTTP API, then drives each
+scenario with wrk against the baseline and the service in alternation, so drift on this shared
+machine hits both. Prints one Markdown table. Everything it starts binds 127.0.0.1 and is
+stopped when it ends (and dies with it, if it is killed).
+"""
+import argparse
+import concurrent.futures
+import ctypes
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(HERE, "wrk", "scenario.lua")
+API_KEY = "bench-" + uuid.uuid4().hex
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+# Organisations whose searches answer 10 and 50 products; the rest of the register is made of them.
+SMALL_ORG_PRODUCTS = 10
+LARGE_ORG_TEAMS, LARGE_ORG_TEAM_PRODUCTS = 2, 25
+WRITE_TEAMS = 64
+CACHED_ODS_CODE = "BENCHCACHED"
+
+
+def die_with_parent():
+    """Children get SIGTERM if the harness dies, so nothing outlives a killed run."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(conn, method, path, body=None):
+    headers = {"apikey": API_KEY, "version": "1"}
+    if body is not None:
+        body = json.dumps(body)
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def wait_for_port(port, timeout):
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def wait_for(port, path, timeout):
+    """Seconds from now until path answers 200 (polled every 2 ms), or raises."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            status, _ = request(conn, "GET", path)
+            conn.close()
+            if status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.002)
+    raise RuntimeError(f"no 200 from {path} on port {port} within {timeout} s")
+
+
+class Process:
+    """A child process whose CPU time and memory can be read from /proc."""
+
+    def __init__(self, name, args, log_path, env=None, cwd=None):
+        self.name = name
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.started = time.monotonic()
+        self.popen = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                      preexec_fn=die_with_parent)
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def memory_mb(self, field="VmRSS"):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def take_log_errors(self):
+        """Error lines logged since the last call; the log is then emptied so it cannot fill the disk."""
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            errors = [line for line in f if b'"LogLevel":"Error"' in line or b'"LogLevel":"Critical"' in line]
+        os.truncate(self.log_path, 0)
+        return errors
+
+    def stop(self):
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.log.close()
+
+
+def busy_seconds():
+    """CPU seconds spent busy (not idle, not waiting for I/O) by all cores since boot."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS
+
+
+def machine():
+    """nproc, CPU model and memory, for the report."""
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown CPU")
+    with open("/proc/meminfo") as f:
+        memory_kb = int(next(line.split()[1] for line in f if line.startswith("MemTotal:")))
+    return f"{CORES} cores ({model}), {memory_kb / 1024 / 1024:.0f} GiB memory"
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+# --- the stores -------------------------------------------------------------------------------
+
+def service_store_args(store, workdir):
+    """Command-line settings that point the service at its store."""
+    if store == "sqlite":
+        return [f"--Storage:Sqlite:Path={os.path.join(workdir, 'cpm.db')}"]
+    # DYNAMODB RUN GOES HERE (not written yet: the DynamoDB adapter is being built elsewhere).
+    # To add it: start `moto_server -H 127.0.0.1 -p <free_port()>` as a Process, create the table
+    # as the adapter's docs say, and return its settings here, e.g.
+    #   ["--Storage:Provider=DynamoDb", "--Storage:DynamoDb:ServiceUrl=http://127.0.0.1:<port>", ...]
+    # plus dummy AWS credentials in the service's environment. Nothing else in this file changes.
+    raise SystemExit(f"store '{store}' is not wired into the benchmark yet; see service_store_args()")
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+class Seeder:
+    """Creates teams and products through the API from many threads, each on its own keep-alive connection."""
+
+    def __init__(self, port, threads):
+        self.port = port
+        self.threads = threads
+        self.local = threading.local()
+
+    def _conn(self):
+        if not hasattr(self.local, "conn"):
+            self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        return self.local.conn
+
+    def _post(self, path, body, expect=201):
+        status, answer = request(self._conn(), "POST", path, body)
+        if status != expect:
+            raise RuntimeError(f"POST {path} answered {status}: {answer[:300]!r}")
+        return json.loads(answer)
+
+    def team(self, spec):
+        ods_code, alias = spec
+        body = {"name": f"Bench Team {ods_code}", "ods_code": ods_code,
+                "keys": [{"key_type": "product_team_id", "key_value": alias}]}
+        return self._post("/ProductTeam", body)["id"]
+
+    def product(self, spec):
+        team_id, number = spec
+        return self._post(f"/ProductTeam/{team_id}/Product", {"name": f"Seed product {number}"})["id"]
+
+    def map(self, function, specs):
+        with concurrent.futures.ThreadPoolExecutor(self.threads) as pool:
+            return list(pool.map(function, specs, chunksize=64))
+
+
+def seed(port, products, threads, workdir):
+    """The register: organisations of 10 and of 50 products, totalling `products`; returns the wrk input files."""
+    seeder = Seeder(port, threads)
+    started = time.monotonic()
+    small_orgs = products // 2 // SMALL_ORG_PRODUCTS
+    large_orgs = (products - small_orgs * SMALL_ORG_PRODUCTS) // (LARGE_ORG_TEAMS * LARGE_ORG_TEAM_PRODUCTS)
+
+    team_specs = [(f"S{i:05d}", str(uuid.uuid4())) for i in range(small_orgs)]
+    team_specs += [(f"L{i:05d}", str(uuid.uuid4())) for i in range(large_orgs) for _ in range(LARGE_ORG_TEAMS)]
+    write_specs = [("BENCHW", str(uuid.uuid4())) for _ in range(WRITE_TEAMS)] + [(CACHED_ODS_CODE, str(uuid.uuid4()))]
+    team_ids = seeder.map(seeder.team, team_specs + write_specs)
+    teams_done = time.monotonic()
+
+    product_specs = [(team_ids[i], n) for i in range(small_orgs) for n in range(SMALL_ORG_PRODUCTS)]
+    product_specs += [(team_ids[i], n) for i in range(small_orgs, len(team_specs)) for n in range(LARGE_ORG_TEAM_PRODUCTS)]
+    random.Random(1).shuffle(product_specs)  # products of one team arrive interleaved with others', as in life
+    product_ids = seeder.map(seeder.product, product_specs)
+    done = time.monotonic()
+    print(f"seeded {len(team_ids)} teams in {teams_done - started:.1f} s and {len(product_ids)} products "
+          f"in {done - teams_done:.1f} s ({len(product_ids) / (done - teams_done):.0f}/s)", flush=True)
+
+    sample = random.Random(2)
+    files = {
+        "products": [f"/Product/{pid}" for pid in sample.sample(product_ids, min(10_000, len(product_ids)))],
+        "aliases": [f"/ProductTeam/{alias}" for _, alias in sample.sample(team_specs, min(10_000, len(team_specs)))],
+        "search10": [f"/Product?organisation_code=S{i:05d}" for i in sample.sample(range(small_orgs), min(1000, small_orgs))],
+        "search50": [f"/Product?organisation_code=L{i:05d}" for i in sample.sample(range(large_orgs), min(1000, large_orgs))],
+        "writes": [f"/ProductTeam/{team_id}/Product" for team_id in team_ids[len(team_specs):len(team_specs) + WRITE_TEAMS]],
+    }
+    paths = {}
+    for name, lines in files.items():
+        paths[name] = os.path.join(workdir, name + ".txt")
+        with open(paths[name], "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return paths, files
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+class Scenario:
+    def __init__(self, name, wrk_args, check, expect_status, ratio_target=None, p99_target_ms=None):
+        self.name = name
+        self.wrk_args = wrk_args  # callable(run number) -> arguments for scenario.lua
+        self.check = check  # (method, path, body) sent once before the runs
+        self.expect_status = expect_status
+        self.ratio_target = ratio_target
+        self.p99_target_ms = p99_target_ms
+
+
+def scenarios(files, paths, prefix):
+    return [
+        Scenario("GET product by id", lambda _: ["paths", paths["products"]],
+                 ("GET", files["products"][0], None), 200, ratio_target=0.5, p99_target_ms=5),
+        Scenario("GET team by alias", lambda _: ["paths", paths["aliases"]],
+                 ("GET", files["aliases"][0], None), 200, ratio_target=0.5, p99_target_ms=5),
+        Scenario("search org, 10 of 100k", lambda _: ["paths", paths["search10"]],
+                 ("GET", files["search10"][0], None), 200),
+        Scenario("search org, 50 of 100k", lambda _: ["paths", paths["search50"]],
+                 ("GET", files["search50"][0], None), 200, p99_target_ms=20),
+        Scenario("POST product", lambda _: ["products", paths["writes"]],
+                 ("POST", files["writes"][0], {"name": "check"}), 201, ratio_target=0.2),
+        Scenario("POST team, ODS lookup", lambda run: ["teams", f"{prefix}R{run}"],
+                 ("POST", "/ProductTeam", {"name": "check", "ods_code": f"{prefix}CHECK"}), 201),
+        Scenario("POST team, ODS cached", lambda _: ["teams-cached", CACHED_ODS_CODE],
+                 ("POST", "/ProductTeam", {"name": "check", "ods_code": CACHED_ODS_CODE}), 201),
+    ]
+
+
+def run_wrk(port, duration, connections, threads, script_args, target, ours):
+    """One wrk run; also the target's CPU time per request, and how much CPU the rest of the machine
+    took meanwhile, as a share of all cores."""
+    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+            "-s", LUA, f"http://127.0.0.1:{port}", "--", *script_args]
+    env = dict(os.environ, BENCH_API_KEY=API_KEY)
+    busy_before, ours_before, wall_before = busy_seconds(), sum(p.cpu_seconds() for p in ours), time.monotonic()
+    target_before = target.cpu_seconds()
+    wrk = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent)
+    output = wrk.stdout.read().decode()
+    _, status, usage = os.wait4(wrk.pid, 0)
+    wall = time.monotonic() - wall_before
+    target_cpu = target.cpu_seconds() - target_before
+    ours = sum(p.cpu_seconds() for p in ours) - ours_before + usage.ru_utime + usage.ru_stime
+    foreign = max(0.0, busy_seconds() - busy_before - ours) / (wall * CORES)
+    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    if status != 0 or not lines:
+        raise RuntimeError(f"wrk failed: {output}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["foreign_cpu"] = foreign
+    result["cpu_us"] = target_cpu * 1e6 / max(1, result["requests"])
+    return result
+
+
+def check(port, scenario):
+    method, path, body = scenario.check
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    status, answer = request(conn, method, path, body)
+    conn.close()
+    if status != scenario.expect_status:
+        raise RuntimeError(f"{scenario.name}: {method} {path} answered {status}: {answer[:300]!r}")
+    return answer
+
+
+# --- the table --------------------------------------------------------------------------------
+
+def ms(us):
+    return f"{us / 1000:.2f} ms"
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def report(rows, startup, restart, peak_rss, load_before, load_after, options):
+    lines = [
+        f"{options.store}, {options.connections} connections, {options.threads} wrk threads, "
+        f"{options.duration} s per run, {options.rounds} round(s) alternating baseline and service, "
+        f"{options.products} products in the register, fake ODS delay {options.ods_delay_ms} ms; "
+        f"{machine()}, load average {load_before:.2f} before and {load_after:.2f} after"
+        + (f"; service settings: {', '.join(options.service_setting)}" if options.service_setting else ""),
+        "",
+        "| scenario | req/s | p50 | p99 | baseline req/s | ratio to baseline | baseline p99 | service RSS after | CPU/request service, baseline | others' CPU | targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        s = row["service"]
+        targets = []
+        if row["scenario"].ratio_target is not None:
+            targets.append(f"ratio ≥ {row['scenario'].ratio_target:.0%} {verdict(row['ratio'] >= row['scenario'].ratio_target)}")
+        if row["scenario"].p99_target_ms is not None:
+            targets.append(f"p99 < {row['scenario'].p99_target_ms} ms {verdict(s['p99_us'] < row['scenario'].p99_target_ms * 1000)}")
+        errors = s["status_errors"] + s["socket_errors"]
+        if errors or row["log_errors"]:
+            targets.append(f"{errors} failed requests, {row['log_errors']} error log lines")
+        lines.append(
+            f"| {row['scenario'].name} | {s['rps']:,.0f} | {ms(s['p50_us'])} | {ms(s['p99_us'])} | "
+            f"{row['baseline']['rps']:,.0f} | {row['ratio']:.0%} | {ms(row['baseline']['p99_us'])} | {row['rss']:.0f} MB | "
+            f"{s['cpu_us']:.0f} µs, {row['baseline']['cpu_us']:.0f} µs | {s['foreign_cpu']:.0%} | "
+            f"{'; '.join(targets)} |")
+    lines += [
+        "",
+        f"- start-up to first 200 from /_status: {startup * 1000:.0f} ms on an empty store, "
+        f"{restart * 1000:.0f} ms on restart with the seeded store (target < 1 s: "
+        f"{verdict(max(startup, restart) < 1)})",
+        f"- service RSS: at most {max(row['rss'] for row in rows):.0f} MB after a run, peak {peak_rss:.0f} MB "
+        f"(target < 200 MB after the run: {verdict(max(row['rss'] for row in rows) < 200)})",
+        "- req/s, latency and CPU/request are the median of the rounds; CPU/request is the server process's "
+        "user+system time over the run divided by the requests it answered; others' CPU is the share of all "
+        "cores used during the service's runs by processes other than ours (service, baseline, fake ODS, wrk)",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--service", required=True, help="the published Cpm.Api.dll")
+    parser.add_argument("--baseline", required=True, help="the published Baseline.dll")
+    parser.add_argument("--store", default="sqlite", choices=["sqlite", "dynamodb"])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per scenario and app")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="measured runs per scenario and app, alternated (baseline first, then service first, ...)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--seed-threads", type=int, default=32)
+    parser.add_argument("--ods-delay-ms", type=float, default=0.0)
+    parser.add_argument("--only", help="run only scenarios whose name contains this text")
+    parser.add_argument("--service-setting", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra configuration for the service, e.g. Logging:LogLevel:Default=Warning")
+    parser.add_argument("--out", help="also write the table to this file")
+    options = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="cpm-bench-")
+    processes = []
+
+    def start(name, args, env=None, cwd=None):
+        process = Process(name, args, os.path.join(workdir, name + ".log"), env, cwd)
+        processes.append(process)
+        return process
+
+    # SIGTERM (e.g. from a time limit) unwinds through the finally below, like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        load_before = loadavg()
+        ods_port = free_port()
+        start("ods", [sys.executable, os.path.join(HERE, "fake_ods.py"), f"--port={ods_port}",
+                      f"--delay-ms={options.ods_delay_ms}", "--max-seconds=7200"])
+        wait_for_port(ods_port, 10)
+
+        env = dict(os.environ, ASPNETCORE_ENVIRONMENT="Production", DOTNET_CLI_TELEMETRY_OPTOUT="1")
+        service_port, baseline_port = free_port(), free_port()
+        service_args = ["dotnet", os.path.abspath(options.service), f"--urls=http://127.0.0.1:{service_port}",
+                        f"--Auth:ApiKeys:0={API_KEY}", f"--Ods:BaseUrl=http://127.0.0.1:{ods_port}",
+                        *service_store_args(options.store, workdir),
+                        *(f"--{setting}" for setting in options.service_setting)]
+        # Each app runs from its publish folder, as deployed, so its appsettings.json applies.
+        service_dir = os.path.dirname(os.path.abspath(options.service))
+        service = start("service", service_args, env, service_dir)
+        wait_for(service_port, "/_status", 30)
+        startup = time.monotonic() - service.started
+        print(f"service answered /_status after {startup * 1000:.0f} ms", flush=True)
+        baseline = start("baseline", ["dotnet", os.path.abspath(options.baseline), f"--urls=http://127.0.0.1:{baseline_port}"],
+                         env, os.path.dirname(os.path.abspath(options.baseline)))
+        wait_for(baseline_port, "/", 30)
+
+        paths, files = seed(service_port, options.products, options.seed_threads, workdir)
+        prefix = "B" + uuid.uuid4().hex[:6].upper()
+        rows = []
+        for scenario in scenarios(files, paths, prefix):
+            if options.only and options.only.lower() not in scenario.name.lower():
+                continue
+            check(service_port, scenario)
+            service.take_log_errors()
+            runs = {"service": [], "baseline": []}
+            plan = [("baseline", baseline_port, baseline), ("service", service_port, service)]
+            for phase in range(options.rounds + 1):
+                for app, port, process in plan if phase % 2 == 0 else reversed(plan):
+                    duration = options.warmup if phase == 0 else options.duration
+                    result = run_wrk(port, duration, options.connections, options.threads,
+                                     scenario.wrk_args(f"{phase}{app[0]}"), process, processes)
+                    if phase > 0:
+                        runs[app].append(result)
+                        if app == "service":
+                            result["rss"] = service.memory_mb()
+            merged = {}
+            for app, results in runs.items():
+                merged[app] = {key: statistics.median(r[key] for r in results) for key in results[0]}
+            row = {"scenario": scenario, "service": merged["service"], "baseline": merged["baseline"],
+                   "ratio": merged["service"]["rps"] / merged["baseline"]["rps"], "rss": merged["service"]["rss"],
+                   "log_errors": len(service.take_log_errors())}
+            rows.append(row)
+            print(f"{scenario.name}: {row['service']['rps']:,.0f} req/s (baseline {row['baseline']['rps']:,.0f}, "
+                  f"{row['ratio']:.0%}), p50 {ms(row['service']['p50_us'])}, p99 {ms(row['service']['p99_us'])}, "
+                  f"RSS {row['rss']:.0f} MB, others' CPU {row['service']['foreign_cpu']:.0%}", flush=True)
+
+        peak_rss = service.memory_mb("VmHWM")
+        service.stop()
+        processes.remove(service)
+        service = start("service-restart", service_args, env, service_dir)
+        wait_for(service_port, "/_status", 30)
+        restart = time.monotonic() - service.started
+        load_after = loadavg()
+        table = report(rows, startup, restart, peak_rss, load_before, load_after, options)
+        print()
+        print(table)
+        if options.out:
+            with open(options.out, "w") as f:
+                f.write(table + "\n")
+    except BaseException:
+        for process in processes:
+            process.log.flush()
+            with open(process.log_path, "rb") as f:
+                tail = f.read()[-3000:].decode(errors="replace")
+            print(f"--- end of {process.name}'s output ---\n{tail}", file=sys.stderr)
+        raise
+    finally:
+        for process in processes:
+            process.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+
+namespace Cpm.Api.Storage.Sqlite;
+
+/// <summary>
+/// Group commit on the one writer connection. Writes that arrive while a commit is going to disk
+/// queue up; the next caller to hold the writer runs all of them one after another in one
+/// immediate transaction, each inside its own savepoint, and they share that commit's fsync. Each
+/// write stays atomic (one that fails is rolled back to its savepoint alone, the others still
+/// commit) and its caller hears back only after the commit holding it is durable.
+/// </summary>
+internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
+{
+    // Bounds how long the first write of a batch waits for the last one.
+    private const int MaxBatch = 128;
+    private const string Savepoint = "SAVEPOINT cpm_write";
+    private const string Release = "RELEASE cpm_write";
+    private const string RollbackToSavepoint = "ROLLBACK TO cpm_write";
+
+    private readonly ConcurrentQueue<PendingWrite> _queue = new();
+    private readonly SemaphoreSlim _writerLock = new(1, 1);
+
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite<T>(write);
+        _queue.Enqueue(pending);
+        while (!pending.Task.IsCompleted)
+        {
+            try
+            {
+                // Once another caller's batch has taken this write, it is seen through to its outcome.
+                await _writerLock.WaitAsync(pending.IsQueued ? cancellationToken : CancellationToken.None);
+            }
+            catch (OperationCanceledException) when (pending.TryAbandon())
+            {
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (!pending.Task.IsCompleted)
+                {
+                    await CommitQueuedAsync();
+                }
+            }
+            finally
+            {
+                _writerLock.Release();
+            }
+        }
+
+        return await pending.Task;
+    }
+
+    public void Dispose() => _writerLock.Dispose();
+
+    private async Task CommitQueuedAsync()
+    {
+        var batch = new List<PendingWrite>();
+        while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
+        {
+            if (next.TryTake())
+            {
+                batch.Add(next);
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var transaction = writer.BeginTransaction();
+            foreach (var write in batch)
+            {
+                await RunInSavepointAsync(write, transaction);
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception failure)
+        {
+            // The transaction itself failed (begin, a savepoint or the commit): none of the batch was written.
+            var reported = failure is SqliteException sqlite
+                ? new StorageUnavailableException($"SQLite write failed: {sqlite.Message}", sqlite)
+                : failure;
+            foreach (var write in batch)
+            {
+                write.Fail(reported);
+            }
+
+            return;
+        }
+
+        foreach (var write in batch)
+        {
+            write.Complete();
+        }
+    }
+
+    private async Task RunInSavepointAsync(PendingWrite write, SqliteTransaction transaction)
+    {
+        await ExecuteAsync(Savepoint, transaction);
+        try
+        {
+            await write.RunAsync(writer, transaction);
+        }
+        catch (Exception failure)
+        {
+            // A write cancelled or failed part-way is undone alone; if SQLite already rolled back the
+            // whole transaction, this throws and the batch fails as one.
+            await ExecuteAsync(RollbackToSavepoint, transaction);
+            write.Failed(failure is SqliteException sqlite
+                ? new StorageUnavailableException($"SQLite write failed: {sqlite.Message}", sqlite)
+                : failure);
+        }
+
+        await ExecuteAsync(Release, transaction);
+    }
+
+    private async Task ExecuteAsync(string sql, SqliteTransaction transaction)
+    {
+        using var statement = PreparedStatements.For(writer, transaction, sql, []);
+        await statement.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private abstract class PendingWrite
+    {
+        private const int Queued = 0;
+        private const int Taken = 1;
+        private const int Abandoned = 2;
+
+        private int _state;
+
+        public bool IsQueued => Volatile.Read(ref _state) == Queued;
+
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+
+        public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
+
+        public abstract Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
+
+        /// <summary>Records this write's own failure, reported once the batch is settled.</summary>
+        public abstract void Failed(Exception failure);
+
+        /// <summary>The batch committed: the caller gets its result, or its own failure.</summary>
+        public abstract void Complete();
+
+        /// <summary>The batch did not commit.</summary>
+        public abstract void Fail(Exception failure);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write) : PendingWrite
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _failure;
+
+        public Task<T> Task => _completion.Task;
+
+        public override async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction) =>
+            _result = await write(connection, transaction);
+
+        public override void Failed(Exception failure) => _failure = failure;
+
+        public override void Complete()
+        {
+            if (_failure is null)
+            {
+                _completion.SetResult(_result!);
+            }
+            else
+            {
+                _completion.SetException(_failure);
+            }
+        }
+
+        public override void Fail(Exception failure) => _completion.SetException(failure);
+    }
+}
