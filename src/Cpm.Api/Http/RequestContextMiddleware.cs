@@ -24,7 +24,7 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
         SetStandardHeaders(response, requestId, correlationId);
         Activity.Current?.SetTag("cpm.request_id", requestId).SetTag("cpm.correlation_id", correlationId);
 
-        using (logger.BeginScope(new Dictionary<string, object?> { [RequestIdHeader] = requestId, [CorrelationIdHeader] = correlationId }))
+        using (RequestScope(logger, requestId, correlationId))
         {
             try
             {
@@ -86,6 +86,10 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
 
     internal static string? HeaderOrNull(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
+
+    // Every log line written while the request runs carries both ids.
+    private static readonly Func<ILogger, string?, string?, IDisposable?> RequestScope =
+        LoggerMessage.DefineScope<string?, string?>("X-Request-Id {XRequestId}, X-Correlation-Id {XCorrelationId}");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Route} answered {Status} in {DurationMs:0.0} ms for {Caller}")]
     private partial void LogRequest(string method, string route, int status, double durationMs, string? caller);
