@@ -47,7 +47,8 @@ internal static class ProductTeamEndpoints
                 new(ErrorCodes.ValidationError, $"{UpdateRequests.TeamModel}.ods_code: extra fields not permitted"),
                 notFound,
                 new(ErrorCodes.PreconditionRequired, Preconditions.Required),
-                new(ErrorCodes.PreconditionFailed, Preconditions.Failed));
+                new(ErrorCodes.PreconditionFailed, Preconditions.Failed),
+                CommonErrors.TooLarge);
         group.MapDelete("/{product_team_id}", DeleteAsync)
             .WithSummary("Delete a product team that has no live products")
             .Produces<OutcomeBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)

@@ -42,7 +42,8 @@ internal static class ProductEndpoints
                 teamNotFound,
                 notInTeam,
                 new(ErrorCodes.PreconditionRequired, Preconditions.Required),
-                new(ErrorCodes.PreconditionFailed, Preconditions.Failed));
+                new(ErrorCodes.PreconditionFailed, Preconditions.Failed),
+                CommonErrors.TooLarge);
         teamProducts.MapDelete("/{product_id}", DeleteAsync)
             .WithSummary("Delete a live product of the team")
             .Produces<OutcomeBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
