@@ -74,7 +74,7 @@ internal static class OpenApiServiceCollectionExtensions
         }
 
         var errors = metadata.OfType<ApiErrorsMetadata>().SelectMany(declared => declared.Examples)
-            .Concat(needsKey ? [CommonErrors.MissingKey] : [])
+            .Concat(needsKey ? [CommonErrors.MissingKey, CommonErrors.StorageDown] : [])
             .Concat(versioned ? [CommonErrors.MissingVersion, CommonErrors.UnsupportedVersion] : []);
         var schema = await context.GetOrCreateSchemaAsync(typeof(ErrorsBody), null, cancellationToken);
         operation.Responses ??= [];
