@@ -23,7 +23,7 @@ internal static class ExportEndpoints
     private static async Task ExportAsync(HttpResponse response, ICpmStore store, CancellationToken cancellationToken)
     {
         response.ContentType = ContentType;
-        var output = new StreamWriter(response.Body, System.Text.Encoding.ASCII) { NewLine = "\n" };
+        await using var output = new StreamWriter(response.Body, System.Text.Encoding.ASCII, leaveOpen: true) { NewLine = "\n" };
         await foreach (var team in store.ExportTeamsAsync(cancellationToken))
         {
             await output.WriteLineAsync(ExportFormat.Line(team));

@@ -26,9 +26,7 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
 
         var caller = Caller.Current(http).Name;
         var fingerprint = await FingerprintAsync(http.Request);
-        var stripe = locks.For(caller, requestId);
-        await stripe.WaitAsync(http.RequestAborted);
-        try
+        using (await locks.AcquireAsync(caller, requestId, http.RequestAborted))
         {
             if (await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - Window, http.RequestAborted) is { } earlier)
             {
@@ -45,10 +43,6 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
                 var winner = await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - Window, http.RequestAborted);
                 return Replay(winner!, fingerprint);
             }
-        }
-        finally
-        {
-            stripe.Release();
         }
     }
 
@@ -76,13 +70,67 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
             : write;
 }
 
-/// <summary>Striped locks, one set per service: duplicates share a stripe and wait for each other; others rarely collide.</summary>
+/// <summary>
+/// One lock per caller and request id, held while that request runs: a duplicate waits for the
+/// first and then replays its answer; unrelated requests never wait for each other.
+/// </summary>
 internal sealed class IdempotencyLocks
 {
-    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly Dictionary<(string Caller, string RequestId), Entry> _entries = [];
 
-    public SemaphoreSlim For(string caller, string requestId) =>
-        _stripes[(int)((uint)HashCode.Combine(caller, requestId) % _stripes.Length)];
+    public async Task<IDisposable> AcquireAsync(string caller, string requestId, CancellationToken cancellationToken)
+    {
+        var key = (caller, requestId);
+        Entry? entry;
+        lock (_entries)
+        {
+            if (!_entries.TryGetValue(key, out entry))
+            {
+                _entries[key] = entry = new Entry();
+            }
+
+            entry.Users++;
+        }
+
+        try
+        {
+            await entry.Gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Leave(key, entry);
+            throw;
+        }
+
+        return new Lease(this, key, entry);
+    }
+
+    private void Leave((string, string) key, Entry entry)
+    {
+        lock (_entries)
+        {
+            if (--entry.Users == 0)
+            {
+                _entries.Remove(key);
+            }
+        }
+    }
+
+    private sealed class Entry
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public int Users { get; set; }
+    }
+
+    private sealed class Lease(IdempotencyLocks locks, (string, string) key, Entry entry) : IDisposable
+    {
+        public void Dispose()
+        {
+            entry.Gate.Release();
+            locks.Leave(key, entry);
+        }
+    }
 }
 
 internal static class IdempotencyExtensions

@@ -25,6 +25,21 @@ internal static class Preconditions
         return ApiResults.Error(ErrorCodes.PreconditionFailed, Failed);
     }
 
+    /// <summary>
+    /// A conditional write lost to another write after If-Match passed: 412 with the ETag now
+    /// current, or <paramref name="notFound"/> when the entity is gone.
+    /// </summary>
+    public static IResult LostRace(HttpResponse response, string? currentETag, IResult notFound)
+    {
+        if (currentETag is null)
+        {
+            return notFound;
+        }
+
+        response.Headers.ETag = currentETag;
+        return ApiResults.Error(ErrorCodes.PreconditionFailed, Failed);
+    }
+
     /// <summary>Weak comparison: <c>W/"n"</c> and <c>"n"</c> name the same version.</summary>
     private static long? VersionOf(string tag)
     {

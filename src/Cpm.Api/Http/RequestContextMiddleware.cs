@@ -42,8 +42,10 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
                     LogStorageUnavailable(failure.Message);
                 }
 
+                var version = response.Headers[VersionHeaderFilter.ResponseHeader];
                 response.Clear();
                 SetStandardHeaders(response, requestId, correlationId);
+                response.Headers[VersionHeaderFilter.ResponseHeader] = version;
                 if (code == ErrorCodes.ServiceUnavailable)
                 {
                     response.Headers.RetryAfter = "5";

@@ -35,7 +35,8 @@ internal sealed class VersionHeaderFilter : IEndpointFilter
             return ApiResults.Error(ErrorCodes.AccessDenied, $"Version not supported: {requested}");
         }
 
-        context.HttpContext.Response.Headers[ResponseHeader] = (requested < Latest ? requested : Latest).ToString();
+        // Any version from 1 up resolves to the highest available not above it: today that is always 1.
+        context.HttpContext.Response.Headers[ResponseHeader] = Latest.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await next(context);
     }
 

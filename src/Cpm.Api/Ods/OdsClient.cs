@@ -67,6 +67,9 @@ internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes known
             return status switch
             {
                 >= 200 and < 300 => OdsVerdict.Valid,
+
+                // Timed out or rate-limited: ODS could not answer, which says nothing about the code.
+                StatusCodes.Status408RequestTimeout or StatusCodes.Status429TooManyRequests => OdsVerdict.Unavailable,
                 >= 400 and < 500 => OdsVerdict.Invalid,
                 _ => OdsVerdict.Unavailable,
             };

@@ -179,10 +179,8 @@ internal static class ProductTeamEndpoints
         var renamed = team.Renamed(name, write.Now);
         if (!await store.RenameTeamAsync(renamed, write, cancellationToken))
         {
-            // Another write got there first: answer as If-Match would have against the newer state.
-            return await store.FindTeamAsync(team.Id, cancellationToken) is { } current
-                ? Preconditions.Check(context.Request, current.Version, current.ETag, context.Response) ?? ApiResults.Error(ErrorCodes.PreconditionFailed, Preconditions.Failed)
-                : ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
+            var current = await store.FindTeamAsync(team.Id, cancellationToken);
+            return Preconditions.LostRace(context.Response, current?.ETag, ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey)));
         }
 
         return ApiResults.Json(StatusCodes.Status200OK, renamed.WriteTo(new PythonJsonWriter()), renamed.ETag);

@@ -170,9 +170,8 @@ internal static class ProductEndpoints
         var renamed = product.Renamed(name, write.Now);
         if (!await store.RenameProductAsync(renamed, write, cancellationToken))
         {
-            return await store.FindProductAsync(productId, cancellationToken) is { } current
-                ? Preconditions.Check(context.Request, current.Version, current.ETag, context.Response) ?? ApiResults.Error(ErrorCodes.PreconditionFailed, Preconditions.Failed)
-                : ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
+            var current = await store.FindProductAsync(productId, cancellationToken);
+            return Preconditions.LostRace(context.Response, current?.ETag, ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId)));
         }
 
         return ApiResults.Json(StatusCodes.Status200OK, renamed.WriteTo(new PythonJsonWriter()), renamed.ETag);

@@ -32,12 +32,13 @@ internal sealed partial class WebhookDelivery(
     private async Task DeliverAsync(WebhookSubscription subscription, CancellationToken stoppingToken)
     {
         var subscriber = $"webhook:{subscription.Url}";
-        try
+        long? cursor = null;
+        while (!stoppingToken.IsCancellationRequested)
         {
-            var cursor = await store.GetDeliveryCursorAsync(subscriber, stoppingToken) ?? await StartAtEndAsync(subscriber, stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
+            try
             {
-                var events = await store.ReadEventsAsync(cursor, Batch, stoppingToken);
+                cursor ??= await store.GetDeliveryCursorAsync(subscriber, stoppingToken) ?? await StartAtEndAsync(subscriber, stoppingToken);
+                var events = await store.ReadEventsAsync(cursor.Value, Batch, stoppingToken);
                 if (events.Count == 0)
                 {
                     await Task.Delay(options.Value.PollInterval, time, stoppingToken);
@@ -47,14 +48,23 @@ internal sealed partial class WebhookDelivery(
                 foreach (var sequenced in events)
                 {
                     await SendUntilAcknowledgedAsync(subscription, sequenced, stoppingToken);
-                    await store.SaveDeliveryCursorAsync(subscriber, sequenced.Sequence, stoppingToken);
+
+                    // Acknowledged: record it even if the service is stopping, so it is not sent again.
+                    await store.SaveDeliveryCursorAsync(subscriber, sequenced.Sequence, CancellationToken.None);
                     cursor = sequenced.Sequence;
                 }
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: what was acknowledged is recorded; the rest is sent after the restart.
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping: what was acknowledged is recorded; the rest is sent after the restart.
+            }
+            catch (Exception failure) when (failure is not OperationCanceledException)
+            {
+                // A storage hiccup must not stop the host: wait, then carry on from the recorded cursor.
+                LogStorageFailure(subscription.Url, failure.Message);
+                cursor = null;
+                await Task.Delay(options.Value.MaxRetryDelay, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
     }
 
@@ -103,6 +113,9 @@ internal sealed partial class WebhookDelivery(
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.MaxRetryDelay.Ticks));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook delivery to {Url} paused after a storage failure: {Reason}")]
+    private partial void LogStorageFailure(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery of event {Sequence} to {Url} failed (attempt {Attempt}): {Reason}; retrying")]
     private partial void LogRetry(long sequence, string url, int attempt, string reason);

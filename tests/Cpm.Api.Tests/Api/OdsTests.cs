@@ -52,6 +52,18 @@ public abstract class OdsTests(CpmService service)
     }
 
     [Fact]
+    public async Task RateLimitingByOdsIsUnavailabilityNotAnInvalidCode()
+    {
+        var ods = Unique.OdsCode();
+        service.Ord.Set(ods, OrdBehaviour.RateLimited);
+
+        var reply = await _client.PostAsync("/ProductTeam", $$"""{"ods_code": "{{ods}}", "name": "n"}""");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, reply.Status);
+        Assert.NotNull(reply.Header("Retry-After"));
+    }
+
+    [Fact]
     public async Task OdsThatStaysDownGivesServiceUnavailableWithRetryAfterAndWritesNothing()
     {
         var ods = Unique.OdsCode();

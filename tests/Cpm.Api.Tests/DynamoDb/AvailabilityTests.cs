@@ -46,6 +46,8 @@ public sealed class AvailabilityTests(DynamoDbFaultService service) : IClassFixt
             {
                 reply.AssertStatus(HttpStatusCode.ServiceUnavailable);
                 Assert.Equal("5", reply.Header("Retry-After"));
+                Assert.Equal("1", reply.Header("Version"));
+                Assert.StartsWith("""{"errors": [{"code": "SERVICE_UNAVAILABLE", """, reply.Body);
             }
         }
         finally

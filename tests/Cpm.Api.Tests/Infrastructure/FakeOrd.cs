@@ -10,6 +10,7 @@ public enum OrdBehaviour
     Known,
     Unknown,
     ServerError,
+    RateLimited,
     Hang,
     Malformed,
 }
@@ -73,6 +74,9 @@ public sealed class FakeOrd : IAsyncDisposable
                 break;
             case OrdBehaviour.ServerError:
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                break;
+            case OrdBehaviour.RateLimited:
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 break;
             case OrdBehaviour.Hang:
                 // Bounded: the service's own timeout gives up long before this.

@@ -408,7 +408,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             "SELECT created_on FROM responses WHERE caller = $caller AND request_id = $request", ("$caller", response.Caller), ("$request", response.RequestId)))
         {
             if (await existing.ExecuteScalarAsync(cancellationToken) is string createdOn
-                && PythonTime.Parse(createdOn) > response.CreatedOn - IdempotencyWindow)
+                && PythonTime.Parse(createdOn) > response.CreatedOn - IdempotencyFilter.Window)
             {
                 throw new DuplicateRequestException();
             }
@@ -421,8 +421,6 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             ("$body", response.Body), ("$etag", response.ETag), ("$created", PythonTime.Format(response.CreatedOn)));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     private static ProductTeam ReadTeam(SqliteDataReader reader) => new(
         reader.GetString(0),
