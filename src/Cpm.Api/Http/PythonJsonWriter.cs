@@ -133,13 +133,6 @@ internal sealed class PythonJsonWriter
         return written == bytes.Length ? bytes : bytes[..written];
     }
 
-    public static string Escape(string value)
-    {
-        var text = new StringBuilder(value.Length + 2);
-        AppendString(text, value);
-        return text.ToString();
-    }
-
     private PythonJsonWriter Open(char bracket)
     {
         Separate();

@@ -63,14 +63,6 @@ internal sealed class ProductIdGenerator(IOptions<ProductIdOptions> options, IPr
     private readonly HashSet<string> _reserved = ProductIdOptions.ReadReserved(options.Value.ReservedFile, out var problem)
         ?? throw new InvalidOperationException($"ProductIds:ReservedFile cannot be read: {problem}");
 
-    /// <summary>Random candidates, for callers outside dependency injection (the bulk-load tests).</summary>
-    public ProductIdGenerator(IOptions<ProductIdOptions> options)
-        : this(options, new RandomProductIdCandidates())
-    {
-    }
-
-    public int ReservedCount => _reserved.Count;
-
     public string Next()
     {
         while (true)
@@ -82,10 +74,6 @@ internal sealed class ProductIdGenerator(IOptions<ProductIdOptions> options, IPr
             }
         }
     }
-
-    public static bool IsWellFormed(string id) =>
-        id.Length == 9 && id.StartsWith("P.", StringComparison.Ordinal) && id[5] == '-'
-        && id.Where((c, i) => i is not (0 or 1 or 5)).All(Alphabet.Contains);
 }
 
 internal static class ProductIdServiceCollectionExtensions

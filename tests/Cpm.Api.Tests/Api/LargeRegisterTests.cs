@@ -28,9 +28,9 @@ public abstract class LargeRegisterTests(CpmService service)
         var teams = Enumerable.Range(0, Teams)
             .Select(_ => new ProductTeam(Guid.NewGuid().ToString(), "Big Team", ods, EntityStatus.Active, now, null, null, [], 1))
             .ToList();
-        var ids = new ProductIdGenerator(Microsoft.Extensions.Options.Options.Create(new ProductIdOptions()));
+        var ids = new RandomProductIdCandidates();
         var products = teams
-            .SelectMany(team => Enumerable.Range(0, ProductsPerTeam).Select(_ => new Product(ids.Next(), team.Id, null, "Bulk", ods, EntityStatus.Active, now, null, null, 1)))
+            .SelectMany(team => Enumerable.Range(0, ProductsPerTeam).Select(_ => new Product(ids.Draw(), team.Id, null, "Bulk", ods, EntityStatus.Active, now, null, null, 1)))
             .DistinctBy(product => product.Id)
             .ToList();
         await service.Services.GetRequiredService<ICpmStore>().ImportAsync(teams, products, [], CancellationToken.None);
