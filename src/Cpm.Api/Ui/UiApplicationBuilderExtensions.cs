@@ -1,3 +1,5 @@
+using Microsoft.Extensions.FileProviders;
+
 namespace Cpm.Api.Ui;
 
 /// <summary>
@@ -15,9 +17,11 @@ internal static class UiApplicationBuilderExtensions
     public static IApplicationBuilder UseSelfServiceUi(this IApplicationBuilder app)
     {
         // wwwroot holds only ui/, so /ui/... maps to wwwroot/ui/... and nothing else is served.
-        app.UseDefaultFiles();
+        var files = UiFiles(app.ApplicationServices.GetRequiredService<IWebHostEnvironment>());
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         return app.UseStaticFiles(new StaticFileOptions
         {
+            FileProvider = files,
             OnPrepareResponse = context =>
             {
                 var headers = context.Context.Response.Headers;
@@ -28,5 +32,17 @@ internal static class UiApplicationBuilderExtensions
                 headers.CacheControl = "no-cache";
             },
         });
+    }
+
+    /// <summary>
+    /// The web root, or the published app's own wwwroot when the service was started from another
+    /// folder (<c>dotnet /opt/cpm/Cpm.Api.dll</c>): the content root is the working directory.
+    /// </summary>
+    private static IFileProvider UiFiles(IWebHostEnvironment environment)
+    {
+        var published = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        return environment.WebRootFileProvider.GetDirectoryContents("ui").Exists || !Directory.Exists(published)
+            ? environment.WebRootFileProvider
+            : new PhysicalFileProvider(published);
     }
 }
