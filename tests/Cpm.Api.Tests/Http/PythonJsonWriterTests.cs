@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Cpm.Api.Http;
+using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Http;
 
@@ -17,7 +17,7 @@ public sealed class PythonJsonWriterTests
             var value = new string(Enumerable.Range(0, random.Next(0, 40)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
             var json = new PythonJsonWriter().StartObject().Property("k", value).EndObject();
 
-            var expected = $"{{\"k\": {Reference(value)}}}";
+            var expected = $"{{\"k\": {Reply.PythonJson(value)}}}";
             Assert.Equal(expected, json.ToString());
             Assert.Equal(Encoding.ASCII.GetBytes(expected), json.ToUtf8Bytes());
         }
@@ -34,27 +34,5 @@ public sealed class PythonJsonWriterTests
 
         var text = json.EndArray().ToString();
         Assert.Equal(Encoding.ASCII.GetBytes(text), json.ToUtf8Bytes());
-    }
-
-    private static string Reference(string value)
-    {
-        var text = new StringBuilder("\"");
-        foreach (var c in value)
-        {
-            text.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\b' => "\\b",
-                '\f' => "\\f",
-                < ' ' or > '~' => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
-                _ => c.ToString(),
-            });
-        }
-
-        return text.Append('"').ToString();
     }
 }
