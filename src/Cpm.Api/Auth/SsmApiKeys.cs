@@ -4,6 +4,8 @@ using Amazon.SimpleSystemsManagement;
 using Amazon.SimpleSystemsManagement.Model;
 using Microsoft.Extensions.Options;
 
+using ZLogger;
+
 namespace Cpm.Api.Auth;
 
 /// <summary>
@@ -112,9 +114,9 @@ internal sealed partial class SsmApiKeys : IPostConfigureOptions<AuthOptions>
         _ => failure.Message,
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Read {Count} api keys from SSM parameter {Parameter}")]
-    private partial void LogRead(int count, string parameter);
+    [ZLoggerMessage(LogLevel.Information, "Read {KeyCount} api keys from SSM parameter {Parameter}")]
+    private partial void LogRead(int keyCount, string parameter);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "SSM parameter {Parameter} is a {Type}, not a SecureString: the api keys in it are stored unencrypted")]
+    [ZLoggerMessage(LogLevel.Warning, "SSM parameter {Parameter} is a {Type}, not a SecureString: the api keys in it are stored unencrypted")]
     private partial void LogNotSecure(string parameter, string type);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cpm.Api.Auth;
 using Cpm.Api.Storage;
+using ZLogger;
 
 namespace Cpm.Api.Http;
 
@@ -35,7 +36,7 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
                 var (code, message) = Translate(failure);
                 if (code == ErrorCodes.ServiceError)
                 {
-                    LogUnhandled(failure, request.Method, request.Path);
+                    LogUnhandled(failure, request.Method, request.Path.Value);
                 }
                 else
                 {
@@ -93,12 +94,12 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
     private static readonly Func<ILogger, string?, string?, IDisposable?> RequestScope =
         LoggerMessage.DefineScope<string?, string?>("X-Request-Id {XRequestId}, X-Correlation-Id {XCorrelationId}");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Route} answered {Status} in {DurationMs:0.0} ms for {Caller}")]
+    [ZLoggerMessage(LogLevel.Information, "{Method} {Route} answered {Status} in {DurationMs:0.0} ms for {Caller}")]
     private partial void LogRequest(string method, string route, int status, double durationMs, string? caller);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error for {Method} {Path}")]
-    private partial void LogUnhandled(Exception failure, string method, PathString path);
+    [ZLoggerMessage(LogLevel.Error, "Unhandled error for {Method} {Path}")]
+    private partial void LogUnhandled(Exception failure, string method, string? path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable: {Reason}")]
+    [ZLoggerMessage(LogLevel.Warning, "Storage unavailable: {Reason}")]
     private partial void LogStorageUnavailable(string reason);
 }

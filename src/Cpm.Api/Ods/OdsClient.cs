@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Cpm.Api.Telemetry;
 using Microsoft.Extensions.Options;
 
+using ZLogger;
+
 namespace Cpm.Api.Ods;
 
 internal sealed class OdsOptions
@@ -82,10 +84,10 @@ internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes known
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "ODS answered {Status} for {OdsCode}")]
+    [ZLoggerMessage(LogLevel.Information, "ODS answered {Status} for {OdsCode}")]
     private partial void LogAnswer(string odsCode, int status);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ODS unavailable for {OdsCode}: {Failure}: {Reason}")]
+    [ZLoggerMessage(LogLevel.Warning, "ODS unavailable for {OdsCode}: {Failure}: {Reason}")]
     private partial void LogUnavailable(string odsCode, string failure, string reason);
 }
 

@@ -14,7 +14,15 @@ internal static class TelemetryServiceCollectionExtensions
 {
     public static IServiceCollection AddCpmTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        var telemetry = services.AddOpenTelemetry()
+        services.AddSingleton<CpmMetrics>();
+
+        // With nowhere to send them, recording spans and metrics would only cost every request.
+        if (string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return services;
+        }
+
+        services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(CpmMetrics.ServiceName))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => context.Request.Path != "/_ping")
@@ -23,13 +31,8 @@ internal static class TelemetryServiceCollectionExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(CpmMetrics.MeterName));
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            telemetry.UseOtlpExporter();
-        }
-
-        services.AddSingleton<CpmMetrics>();
+                .AddMeter(CpmMetrics.MeterName))
+            .UseOtlpExporter();
         return services;
     }
 }

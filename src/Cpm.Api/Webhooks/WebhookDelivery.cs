@@ -4,6 +4,8 @@ using Cpm.Api.Http;
 using Cpm.Api.Storage;
 using Microsoft.Extensions.Options;
 
+using ZLogger;
+
 namespace Cpm.Api.Webhooks;
 
 /// <summary>
@@ -114,10 +116,10 @@ internal sealed partial class WebhookDelivery(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook delivery to {Url} paused after a storage failure: {Reason}")]
+    [ZLoggerMessage(LogLevel.Error, "Webhook delivery to {Url} paused after a storage failure: {Reason}")]
     private partial void LogStorageFailure(string url, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery of event {Sequence} to {Url} failed (attempt {Attempt}): {Reason}; retrying")]
+    [ZLoggerMessage(LogLevel.Warning, "Webhook delivery of event {Sequence} to {Url} failed (attempt {Attempt}): {Reason}; retrying")]
     private partial void LogRetry(long sequence, string url, int attempt, string reason);
 }
 

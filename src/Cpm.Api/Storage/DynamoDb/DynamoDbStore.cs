@@ -12,6 +12,8 @@ using Microsoft.Extensions.Options;
 using static Cpm.Api.Storage.DynamoDb.DynamoDbRows;
 using static Cpm.Api.Storage.DynamoDb.DynamoDbTable;
 
+using ZLogger;
+
 namespace Cpm.Api.Storage.DynamoDb;
 
 /// <summary>
@@ -649,6 +651,6 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
     private static StorageUnavailableException Unavailable(Exception failure) => new($"DynamoDB is unavailable: {failure.Message}", failure);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "DynamoDB transaction cancelled: {Reasons}")]
+    [ZLoggerMessage(LogLevel.Debug, "DynamoDB transaction cancelled: {Reasons}")]
     private partial void LogCancelled(string reasons);
 }

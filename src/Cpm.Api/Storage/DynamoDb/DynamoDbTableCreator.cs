@@ -2,6 +2,8 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
 
+using ZLogger;
+
 namespace Cpm.Api.Storage.DynamoDb;
 
 /// <summary>With <c>Storage:DynamoDb:CreateTable</c>, creates the table at start-up when missing and waits until it is usable.</summary>
@@ -38,6 +40,6 @@ internal sealed partial class DynamoDbTableCreator(IAmazonDynamoDB client, IOpti
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created DynamoDB table {TableName}")]
+    [ZLoggerMessage(LogLevel.Information, "Created DynamoDB table {TableName}")]
     private partial void LogCreated(string tableName);
 }

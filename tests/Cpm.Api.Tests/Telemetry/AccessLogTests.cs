@@ -1,0 +1,65 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Cpm.Api.Tests.Reliability;
+
+namespace Cpm.Api.Tests.Telemetry;
+
+/// <summary>
+/// What operators read: the real service process's stdout holds one JSON line per request, and
+/// every line written while a request runs carries its <c>X-Request-Id</c> and <c>X-Correlation-Id</c>.
+/// </summary>
+public sealed class AccessLogTests(RealService service) : IClassFixture<RealService>
+{
+    private const string AccessLogCategory = "Cpm.Api.Http.RequestContextMiddleware";
+
+    [Fact]
+    public async Task EachRequestWritesOneJsonLineWithItsRouteOutcomeCallerAndIds()
+    {
+        var requestId = Guid.NewGuid().ToString();
+
+        (await service.Client().GetAsync("/Product/P.AAA-333", ("X-Request-Id", requestId), ("X-Correlation-Id", "corr-log-1")))
+            .AssertStatus(HttpStatusCode.NotFound);
+
+        var line = Assert.Single(await LinesForAsync(requestId, AccessLogCategory));
+        Assert.Equal("Information", (string?)line["LogLevel"]);
+        Assert.Equal("GET", (string?)line["Method"]);
+        Assert.Equal("/Product/{product_id}", (string?)line["Route"]);
+        Assert.Equal(404, (int?)line["Status"]);
+        Assert.Equal("apikey-0", (string?)line["Caller"]);
+        Assert.Equal("corr-log-1", (string?)line["XCorrelationId"]);
+        Assert.True((double?)line["DurationMs"] >= 0);
+        var written = DateTimeOffset.Parse((string)line["Timestamp"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(TimeSpan.Zero, written.Offset);
+        Assert.InRange(DateTimeOffset.UtcNow - written, TimeSpan.Zero, TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task LinesWrittenByOtherCodeDuringARequestCarryItsIds()
+    {
+        var requestId = Guid.NewGuid().ToString();
+
+        (await service.Client().PostAsync("/ProductTeam", """{"ods_code": "LOGGED1", "name": "Logged"}""", ("X-Request-Id", requestId), ("X-Correlation-Id", "corr-log-2")))
+            .AssertStatus(HttpStatusCode.Created);
+
+        var ods = Assert.Single(await LinesForAsync(requestId, "Cpm.Api.Ods.OdsClient"));
+        Assert.Equal("ODS answered 200 for LOGGED1", (string?)ods["Message"]);
+        Assert.Equal("corr-log-2", (string?)ods["XCorrelationId"]);
+    }
+
+    /// <summary>The stdout lines of one category that carry this request id, once its access line is out (lines are written in the background).</summary>
+    private async Task<List<JsonObject>> LinesForAsync(string requestId, string category)
+    {
+        for (var attempt = 0; attempt < 100 && !Parsed(requestId).Any(line => (string?)line["Category"] == AccessLogCategory); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        return [.. Parsed(requestId).Where(line => (string?)line["Category"] == category)];
+    }
+
+    private IEnumerable<JsonObject> Parsed(string requestId) =>
+        service.Process.Output.Split('\n')
+            .Where(text => text.Contains(requestId, StringComparison.Ordinal))
+            .Select(text => JsonNode.Parse(text)!.AsObject())
+            .Where(line => (string?)line["XRequestId"] == requestId);
+}
