@@ -90,12 +90,12 @@ def wait_for(port, path, timeout):
 class Process:
     """A child process whose CPU time and memory can be read from /proc."""
 
-    def __init__(self, name, args, log_path, env=None, cwd=None):
+    def __init__(self, name, args, log_path, env=None, cwd=None, stdin=None):
         self.name = name
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.started = time.monotonic()
-        self.popen = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+        self.popen = subprocess.Popen(args, stdin=stdin, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                       preexec_fn=die_with_parent)
 
     @property
@@ -130,6 +130,8 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        if self.popen.stdin:
+            self.popen.stdin.close()
         self.log.close()
 
 
@@ -156,16 +158,44 @@ def loadavg():
 
 # --- the stores -------------------------------------------------------------------------------
 
-def service_store_args(store, workdir):
-    """Command-line settings that point the service at its store."""
+MOTO_SERVER_CS = os.path.join(HERE, "..", "tests", "Cpm.Api.Tests", "Infrastructure", "MotoServer.cs")
+DYNAMODB_TABLE = "cpm-bench"
+# moto does not check credentials, but the service signs its requests: fixed dummies (the caller's AWS_*
+# variables are not passed on), and the region moto keeps the table in.
+DYNAMODB_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"}
+
+
+def moto_launcher():
+    """The tests' moto launcher, read from MotoServer.cs (a C# raw string literal) so both run the same moto:
+    requests serialised (moto's transactions are not atomic under concurrent requests) and transactions and
+    queries costing what they touch rather than the whole table. It exits when its standard input closes."""
+    with open(MOTO_SERVER_CS) as f:
+        lines = f.read().splitlines()
+    try:
+        first = next(i for i, line in enumerate(lines) if line.rstrip().endswith('string Launcher = """')) + 1
+        last = next(i for i in range(first, len(lines)) if lines[i].strip() == '""";')
+    except StopIteration:
+        raise SystemExit(f"no Launcher = \"\"\"...\"\"\"; string in {MOTO_SERVER_CS}") from None
+    # As C# reads a raw string: the closing quotes' indentation is removed from every line.
+    indent = len(lines[last]) - len(lines[last].lstrip())
+    # werkzeug would log every request: CPU taken from moto, the bottleneck, and a log that grows by megabytes.
+    quiet = "import logging\nlogging.getLogger('werkzeug').setLevel(logging.WARNING)\n"
+    return quiet + "\n".join(line[indent:] for line in lines[first:last]) + "\n"
+
+
+def start_store(store, workdir, start):
+    """Starts what the store needs; returns the service's settings, its extra environment and the store's
+    own process (moto), if any."""
     if store == "sqlite":
-        return [f"--Storage:Sqlite:Path={os.path.join(workdir, 'cpm.db')}"]
-    # DYNAMODB RUN GOES HERE (not written yet: the DynamoDB adapter is being built elsewhere).
-    # To add it: start `moto_server -H 127.0.0.1 -p <free_port()>` as a Process, create the table
-    # as the adapter's docs say, and return its settings here, e.g.
-    #   ["--Storage:Provider=DynamoDb", "--Storage:DynamoDb:ServiceUrl=http://127.0.0.1:<port>", ...]
-    # plus dummy AWS credentials in the service's environment. Nothing else in this file changes.
-    raise SystemExit(f"store '{store}' is not wired into the benchmark yet; see service_store_args()")
+        return [f"--Storage:Sqlite:Path={os.path.join(workdir, 'cpm.db')}"], {}, None
+    port = free_port()
+    moto = start("moto", [sys.executable, "-c", moto_launcher(), "-H", "127.0.0.1", "-p", str(port)],
+                 stdin=subprocess.PIPE)
+    wait_for(port, "/moto-api/", 60)
+    # The service creates the table with its two indexes at start-up (CreateTable), as the tests do.
+    settings = ["--Storage:Provider=DynamoDb", f"--Storage:DynamoDb:TableName={DYNAMODB_TABLE}",
+                f"--Storage:DynamoDb:ServiceUrl=http://127.0.0.1:{port}", "--Storage:DynamoDb:CreateTable=true"]
+    return settings, DYNAMODB_ENV, moto
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -380,8 +410,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="cpm-bench-")
     processes = []
 
-    def start(name, args, env=None, cwd=None):
-        process = Process(name, args, os.path.join(workdir, name + ".log"), env, cwd)
+    def start(name, args, env=None, cwd=None, stdin=None):
+        process = Process(name, args, os.path.join(workdir, name + ".log"), env, cwd, stdin)
         processes.append(process)
         return process
 
@@ -394,15 +424,16 @@ def main():
                       f"--delay-ms={options.ods_delay_ms}", "--max-seconds=7200"])
         wait_for_port(ods_port, 10)
 
+        store_args, store_env, store = start_store(options.store, workdir, start)
         env = dict(os.environ, ASPNETCORE_ENVIRONMENT="Production", DOTNET_CLI_TELEMETRY_OPTOUT="1")
         service_port, baseline_port = free_port(), free_port()
         service_args = ["dotnet", os.path.abspath(options.service), f"--urls=http://127.0.0.1:{service_port}",
                         f"--Auth:ApiKeys:0={API_KEY}", f"--Ods:BaseUrl=http://127.0.0.1:{ods_port}",
-                        *service_store_args(options.store, workdir),
-                        *(f"--{setting}" for setting in options.service_setting)]
+                        *store_args, *(f"--{setting}" for setting in options.service_setting)]
+        env_service = dict({k: v for k, v in env.items() if not (store_env and k.startswith("AWS_"))}, **store_env)
         # Each app runs from its publish folder, as deployed, so its appsettings.json applies.
         service_dir = os.path.dirname(os.path.abspath(options.service))
-        service = start("service", service_args, env, service_dir)
+        service = start("service", service_args, env_service, service_dir)
         wait_for(service_port, "/_status", 30)
         startup = time.monotonic() - service.started
         print(f"service answered /_status after {startup * 1000:.0f} ms", flush=True)
@@ -443,7 +474,7 @@ def main():
         peak_rss = service.memory_mb("VmHWM")
         service.stop()
         processes.remove(service)
-        service = start("service-restart", service_args, env, service_dir)
+        service = start("service-restart", service_args, env_service, service_dir)
         wait_for(service_port, "/_status", 30)
         restart = time.monotonic() - service.started
         load_after = loadavg()
