@@ -36,8 +36,11 @@ SMALL_ORG_PRODUCTS = 10
 LARGE_ORG_TEAMS, LARGE_ORG_TEAM_PRODUCTS = 2, 25
 WRITE_TEAMS = 64
 CACHED_ODS_CODE = "BENCHCACHED"
-# moto, one serialised Python process, seeds about 30 products a second and scans every row for an index query.
+# moto is one Python process answering one request at a time: it seeds about 25 products a second and reads
+# every row for an index query, so the DynamoDB run gets a small register, and few connections, since more
+# would only queue in moto (and leave a backlog that runs into the next measurement).
 DEFAULT_PRODUCTS = {"sqlite": 100_000, "dynamodb": 2_000}
+DEFAULT_CONNECTIONS = {"sqlite": 64, "dynamodb": 8}
 
 
 def die_with_parent():
@@ -333,6 +336,20 @@ def run_wrk(port, duration, connections, threads, script_args, target, ours, sto
     return result
 
 
+def wait_idle(process, timeout):
+    """Waits until process has used under 10% of a core for 200 ms: requests wrk abandoned at the end of a
+    run are still queued in moto, and would otherwise be served during the next run."""
+    deadline = time.monotonic() + timeout
+    before = process.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = process.cpu_seconds()
+        if now - before < 0.02:
+            return
+        before = now
+    print(f"{process.name} still busy after {timeout} s; measuring anyway", flush=True)
+
+
 def check(port, scenario):
     method, path, body = scenario.check
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -414,7 +431,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per scenario and app")
     parser.add_argument("--rounds", type=int, default=2,
                         help="measured runs per scenario and app, alternated (baseline first, then service first, ...)")
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int,
+                        help=f"wrk connections (default {DEFAULT_CONNECTIONS['sqlite']} on sqlite, "
+                             f"{DEFAULT_CONNECTIONS['dynamodb']} on dynamodb)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--products", type=int,
                         help=f"products in the register (default {DEFAULT_PRODUCTS['sqlite']:,} on sqlite, "
@@ -428,6 +447,8 @@ def main():
     options = parser.parse_args()
     if options.products is None:
         options.products = DEFAULT_PRODUCTS[options.store]
+    if options.connections is None:
+        options.connections = DEFAULT_CONNECTIONS[options.store]
 
     workdir = tempfile.mkdtemp(prefix="cpm-bench-")
     processes = []
@@ -483,13 +504,18 @@ def main():
                         runs[app].append(result)
                         if app == "service":
                             result["rss"] = service.memory_mb()
+                    if store and app == "service":
+                        wait_idle(store, 60)
+            log_errors = service.take_log_errors()
             merged = {}
             for app, results in runs.items():
                 merged[app] = {key: statistics.median(r[key] for r in results) for key in results[0]}
             row = {"scenario": scenario, "service": merged["service"], "baseline": merged["baseline"],
                    "ratio": merged["service"]["rps"] / merged["baseline"]["rps"], "rss": merged["service"]["rss"],
-                   "log_errors": len(service.take_log_errors())}
+                   "log_errors": len(log_errors)}
             rows.append(row)
+            if row["log_errors"]:
+                print(f"{scenario.name}: first error log line: {log_errors[0][:500].decode(errors='replace')}", flush=True)
             print(f"{scenario.name}: {row['service']['rps']:,.0f} req/s (baseline {row['baseline']['rps']:,.0f}, "
                   f"{row['ratio']:.0%}), p50 {ms(row['service']['p50_us'])}, p99 {ms(row['service']['p99_us'])}, "
                   f"RSS {row['rss']:.0f} MB, others' CPU {row['service']['foreign_cpu']:.0%}"
