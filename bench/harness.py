@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Load benchmark of the CPM service against a same-run baseline (see docs/PERFORMANCE.md).
 
-Starts the published service (SQLite store in a temp folder, a fake ODS on loopback) and the
-baseline app on free loopback ports, seeds a register through the HTTP API, then drives each
-scenario with wrk against the baseline and the service in alternation, so drift on this shared
+Starts the published service (SQLite store in a temp folder, or DynamoDB on a local moto with
+--store dynamodb; a fake ODS on loopback) and the baseline app on free loopback ports, seeds a
+register through the HTTP API, then drives each scenario with wrk against the baseline and the service in alternation, so drift on this shared
 machine hits both. Prints one Markdown table. Everything it starts binds 127.0.0.1 and is
 stopped when it ends (and dies with it, if it is killed).
 """
@@ -36,6 +36,11 @@ SMALL_ORG_PRODUCTS = 10
 LARGE_ORG_TEAMS, LARGE_ORG_TEAM_PRODUCTS = 2, 25
 WRITE_TEAMS = 64
 CACHED_ODS_CODE = "BENCHCACHED"
+# moto is one Python process answering one request at a time: it seeds about 25 products a second and reads
+# every row for an index query, so the DynamoDB run gets a small register, and few connections, since more
+# would only queue in moto (and leave a backlog that runs into the next measurement).
+DEFAULT_PRODUCTS = {"sqlite": 100_000, "dynamodb": 2_000}
+DEFAULT_CONNECTIONS = {"sqlite": 64, "dynamodb": 8}
 
 
 def die_with_parent():
@@ -90,12 +95,12 @@ def wait_for(port, path, timeout):
 class Process:
     """A child process whose CPU time and memory can be read from /proc."""
 
-    def __init__(self, name, args, log_path, env=None, cwd=None):
+    def __init__(self, name, args, log_path, env=None, cwd=None, stdin=None):
         self.name = name
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.started = time.monotonic()
-        self.popen = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+        self.popen = subprocess.Popen(args, stdin=stdin, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                       preexec_fn=die_with_parent)
 
     @property
@@ -130,6 +135,8 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        if self.popen.stdin:
+            self.popen.stdin.close()
         self.log.close()
 
 
@@ -156,16 +163,44 @@ def loadavg():
 
 # --- the stores -------------------------------------------------------------------------------
 
-def service_store_args(store, workdir):
-    """Command-line settings that point the service at its store."""
+MOTO_SERVER_CS = os.path.join(HERE, "..", "tests", "Cpm.Api.Tests", "Infrastructure", "MotoServer.cs")
+DYNAMODB_TABLE = "cpm-bench"
+# moto does not check credentials, but the service signs its requests: fixed dummies (the caller's AWS_*
+# variables are not passed on), and the region moto keeps the table in.
+DYNAMODB_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"}
+
+
+def moto_launcher():
+    """The tests' moto launcher, read from MotoServer.cs (a C# raw string literal) so both run the same moto:
+    requests serialised (moto's transactions are not atomic under concurrent requests) and transactions and
+    queries costing what they touch rather than the whole table. It exits when its standard input closes."""
+    with open(MOTO_SERVER_CS) as f:
+        lines = f.read().splitlines()
+    try:
+        first = next(i for i, line in enumerate(lines) if line.rstrip().endswith('string Launcher = """')) + 1
+        last = next(i for i in range(first, len(lines)) if lines[i].strip() == '""";')
+    except StopIteration:
+        raise SystemExit(f"no Launcher = \"\"\"...\"\"\"; string in {MOTO_SERVER_CS}") from None
+    # As C# reads a raw string: the closing quotes' indentation is removed from every line.
+    indent = len(lines[last]) - len(lines[last].lstrip())
+    # werkzeug would log every request: CPU taken from moto, the bottleneck, and a log that grows by megabytes.
+    quiet = "import logging\nlogging.getLogger('werkzeug').setLevel(logging.WARNING)\n"
+    return quiet + "\n".join(line[indent:] for line in lines[first:last]) + "\n"
+
+
+def start_store(store, workdir, start):
+    """Starts what the store needs; returns the service's settings, its extra environment and the store's
+    own process (moto), if any."""
     if store == "sqlite":
-        return [f"--Storage:Sqlite:Path={os.path.join(workdir, 'cpm.db')}"]
-    # DYNAMODB RUN GOES HERE (not written yet: the DynamoDB adapter is being built elsewhere).
-    # To add it: start `moto_server -H 127.0.0.1 -p <free_port()>` as a Process, create the table
-    # as the adapter's docs say, and return its settings here, e.g.
-    #   ["--Storage:Provider=DynamoDb", "--Storage:DynamoDb:ServiceUrl=http://127.0.0.1:<port>", ...]
-    # plus dummy AWS credentials in the service's environment. Nothing else in this file changes.
-    raise SystemExit(f"store '{store}' is not wired into the benchmark yet; see service_store_args()")
+        return [f"--Storage:Sqlite:Path={os.path.join(workdir, 'cpm.db')}"], {}, None
+    port = free_port()
+    moto = start("moto", [sys.executable, "-c", moto_launcher(), "-H", "127.0.0.1", "-p", str(port)],
+                 stdin=subprocess.PIPE)
+    wait_for(port, "/moto-api/", 60)
+    # The service creates the table with its two indexes at start-up (CreateTable), as the tests do.
+    settings = ["--Storage:Provider=DynamoDb", f"--Storage:DynamoDb:TableName={DYNAMODB_TABLE}",
+                f"--Storage:DynamoDb:ServiceUrl=http://127.0.0.1:{port}", "--Storage:DynamoDb:CreateTable=true"]
+    return settings, DYNAMODB_ENV, moto
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -253,15 +288,16 @@ class Scenario:
         self.p99_target_ms = p99_target_ms
 
 
-def scenarios(files, paths, prefix):
+def scenarios(files, paths, prefix, products):
+    register = f"{products / 1000:g}k" if products >= 1000 else str(products)
     return [
         Scenario("GET product by id", lambda _: ["paths", paths["products"]],
                  ("GET", files["products"][0], None), 200, ratio_target=0.5, p99_target_ms=5),
         Scenario("GET team by alias", lambda _: ["paths", paths["aliases"]],
                  ("GET", files["aliases"][0], None), 200, ratio_target=0.5, p99_target_ms=5),
-        Scenario("search org, 10 of 100k", lambda _: ["paths", paths["search10"]],
+        Scenario(f"search org, 10 of {register}", lambda _: ["paths", paths["search10"]],
                  ("GET", files["search10"][0], None), 200),
-        Scenario("search org, 50 of 100k", lambda _: ["paths", paths["search50"]],
+        Scenario(f"search org, 50 of {register}", lambda _: ["paths", paths["search50"]],
                  ("GET", files["search50"][0], None), 200, p99_target_ms=20),
         Scenario("POST product", lambda _: ["products", paths["writes"]],
                  ("POST", files["writes"][0], {"name": "check"}), 201, ratio_target=0.2),
@@ -272,19 +308,21 @@ def scenarios(files, paths, prefix):
     ]
 
 
-def run_wrk(port, duration, connections, threads, script_args, target, ours):
-    """One wrk run; also the target's CPU time per request, and how much CPU the rest of the machine
-    took meanwhile, as a share of all cores."""
+def run_wrk(port, duration, connections, threads, script_args, target, ours, store=None):
+    """One wrk run; also the target's (and its store process's) CPU time per request, and how much CPU
+    the rest of the machine took meanwhile, as a share of all cores."""
     args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
             "-s", LUA, f"http://127.0.0.1:{port}", "--", *script_args]
     env = dict(os.environ, BENCH_API_KEY=API_KEY)
     busy_before, ours_before, wall_before = busy_seconds(), sum(p.cpu_seconds() for p in ours), time.monotonic()
     target_before = target.cpu_seconds()
+    store_before = store.cpu_seconds() if store else 0.0
     wrk = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent)
     output = wrk.stdout.read().decode()
     _, status, usage = os.wait4(wrk.pid, 0)
     wall = time.monotonic() - wall_before
     target_cpu = target.cpu_seconds() - target_before
+    store_cpu = store.cpu_seconds() - store_before if store else 0.0
     ours = sum(p.cpu_seconds() for p in ours) - ours_before + usage.ru_utime + usage.ru_stime
     foreign = max(0.0, busy_seconds() - busy_before - ours) / (wall * CORES)
     lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
@@ -294,7 +332,22 @@ def run_wrk(port, duration, connections, threads, script_args, target, ours):
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     result["foreign_cpu"] = foreign
     result["cpu_us"] = target_cpu * 1e6 / max(1, result["requests"])
+    result["store_cpu_us"] = store_cpu * 1e6 / max(1, result["requests"])
     return result
+
+
+def wait_idle(process, timeout):
+    """Waits until process has used under 10% of a core for 200 ms: requests wrk abandoned at the end of a
+    run are still queued in moto, and would otherwise be served during the next run."""
+    deadline = time.monotonic() + timeout
+    before = process.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = process.cpu_seconds()
+        if now - before < 0.02:
+            return
+        before = now
+    print(f"{process.name} still busy after {timeout} s; measuring anyway", flush=True)
 
 
 def check(port, scenario):
@@ -318,6 +371,10 @@ def verdict(ok):
 
 
 def report(rows, startup, restart, peak_rss, load_before, load_after, options):
+    # The targets are the SQLite store's. On moto, one Python process serving every call, they would
+    # measure moto, so that run reports its figures as context and moto's own CPU beside the service's.
+    targeted = options.store == "sqlite"
+    moto = options.store == "dynamodb"
     lines = [
         f"{options.store}, {options.connections} connections, {options.threads} wrk threads, "
         f"{options.duration} s per run, {options.rounds} round(s) alternating baseline and service, "
@@ -325,35 +382,43 @@ def report(rows, startup, restart, peak_rss, load_before, load_after, options):
         f"{machine()}, load average {load_before:.2f} before and {load_after:.2f} after"
         + (f"; service settings: {', '.join(options.service_setting)}" if options.service_setting else ""),
         "",
-        "| scenario | req/s | p50 | p99 | baseline req/s | ratio to baseline | baseline p99 | service RSS after | CPU/request service, baseline | others' CPU | targets |",
+        "| scenario | req/s | p50 | p99 | baseline req/s | ratio to baseline | baseline p99 | service RSS after | "
+        f"CPU/request service, {'moto, ' if moto else ''}baseline | others' CPU | {'targets' if targeted else 'failures'} |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         s = row["service"]
         targets = []
-        if row["scenario"].ratio_target is not None:
+        if targeted and row["scenario"].ratio_target is not None:
             targets.append(f"ratio ≥ {row['scenario'].ratio_target:.0%} {verdict(row['ratio'] >= row['scenario'].ratio_target)}")
-        if row["scenario"].p99_target_ms is not None:
+        if targeted and row["scenario"].p99_target_ms is not None:
             targets.append(f"p99 < {row['scenario'].p99_target_ms} ms {verdict(s['p99_us'] < row['scenario'].p99_target_ms * 1000)}")
         errors = s["status_errors"] + s["socket_errors"]
         if errors or row["log_errors"]:
             targets.append(f"{errors} failed requests, {row['log_errors']} error log lines")
+        moto_cpu = f"{s['store_cpu_us']:.0f} µs, " if moto else ""
         lines.append(
             f"| {row['scenario'].name} | {s['rps']:,.0f} | {ms(s['p50_us'])} | {ms(s['p99_us'])} | "
             f"{row['baseline']['rps']:,.0f} | {row['ratio']:.0%} | {ms(row['baseline']['p99_us'])} | {row['rss']:.0f} MB | "
-            f"{s['cpu_us']:.0f} µs, {row['baseline']['cpu_us']:.0f} µs | {s['foreign_cpu']:.0%} | "
+            f"{s['cpu_us']:.0f} µs, {moto_cpu}{row['baseline']['cpu_us']:.0f} µs | {s['foreign_cpu']:.0%} | "
             f"{'; '.join(targets)} |")
+    rss_after = max(row["rss"] for row in rows)
     lines += [
         "",
-        f"- start-up to first 200 from /_status: {startup * 1000:.0f} ms on an empty store, "
-        f"{restart * 1000:.0f} ms on restart with the seeded store (target < 1 s: "
-        f"{verdict(max(startup, restart) < 1)})",
-        f"- service RSS: at most {max(row['rss'] for row in rows):.0f} MB after a run, peak {peak_rss:.0f} MB "
-        f"(target < 200 MB after the run: {verdict(max(row['rss'] for row in rows) < 200)})",
+        f"- start-up to first 200 from /_status: {startup * 1000:.0f} ms on an empty store"
+        f"{' (creating the table in moto)' if moto else ''}, {restart * 1000:.0f} ms on restart with the seeded store"
+        + (f" (target < 1 s: {verdict(max(startup, restart) < 1)})" if targeted else ""),
+        f"- service RSS: at most {rss_after:.0f} MB after a run, peak {peak_rss:.0f} MB"
+        + (f" (target < 200 MB after the run: {verdict(rss_after < 200)})" if targeted else ""),
         "- req/s, latency and CPU/request are the median of the rounds; CPU/request is the server process's "
-        "user+system time over the run divided by the requests it answered; others' CPU is the share of all "
-        "cores used during the service's runs by processes other than ours (service, baseline, fake ODS, wrk)",
+        + ("(and moto's, during the service's runs) " if moto else "")
+        + "user+system time over the run divided by the requests it answered; others' CPU is the share of all "
+        "cores used during the service's runs by processes other than ours (service, baseline, fake ODS, "
+        + ("moto, " if moto else "") + "wrk)",
     ]
+    if moto:
+        lines.append("- moto (in-memory, one Python process, requests serialised by the tests' launcher) stands in "
+                     "for DynamoDB: these figures are context, not targets")
     return "\n".join(lines)
 
 
@@ -366,9 +431,13 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per scenario and app")
     parser.add_argument("--rounds", type=int, default=2,
                         help="measured runs per scenario and app, alternated (baseline first, then service first, ...)")
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int,
+                        help=f"wrk connections (default {DEFAULT_CONNECTIONS['sqlite']} on sqlite, "
+                             f"{DEFAULT_CONNECTIONS['dynamodb']} on dynamodb)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--products", type=int,
+                        help=f"products in the register (default {DEFAULT_PRODUCTS['sqlite']:,} on sqlite, "
+                             f"{DEFAULT_PRODUCTS['dynamodb']:,} on dynamodb)")
     parser.add_argument("--seed-threads", type=int, default=32)
     parser.add_argument("--ods-delay-ms", type=float, default=0.0)
     parser.add_argument("--only", help="run only scenarios whose name contains this text")
@@ -376,12 +445,16 @@ def main():
                         help="extra configuration for the service, e.g. Logging:LogLevel:Default=Warning")
     parser.add_argument("--out", help="also write the table to this file")
     options = parser.parse_args()
+    if options.products is None:
+        options.products = DEFAULT_PRODUCTS[options.store]
+    if options.connections is None:
+        options.connections = DEFAULT_CONNECTIONS[options.store]
 
     workdir = tempfile.mkdtemp(prefix="cpm-bench-")
     processes = []
 
-    def start(name, args, env=None, cwd=None):
-        process = Process(name, args, os.path.join(workdir, name + ".log"), env, cwd)
+    def start(name, args, env=None, cwd=None, stdin=None):
+        process = Process(name, args, os.path.join(workdir, name + ".log"), env, cwd, stdin)
         processes.append(process)
         return process
 
@@ -394,15 +467,16 @@ def main():
                       f"--delay-ms={options.ods_delay_ms}", "--max-seconds=7200"])
         wait_for_port(ods_port, 10)
 
+        store_args, store_env, store = start_store(options.store, workdir, start)
         env = dict(os.environ, ASPNETCORE_ENVIRONMENT="Production", DOTNET_CLI_TELEMETRY_OPTOUT="1")
         service_port, baseline_port = free_port(), free_port()
         service_args = ["dotnet", os.path.abspath(options.service), f"--urls=http://127.0.0.1:{service_port}",
                         f"--Auth:ApiKeys:0={API_KEY}", f"--Ods:BaseUrl=http://127.0.0.1:{ods_port}",
-                        *service_store_args(options.store, workdir),
-                        *(f"--{setting}" for setting in options.service_setting)]
+                        *store_args, *(f"--{setting}" for setting in options.service_setting)]
+        env_service = dict({k: v for k, v in env.items() if not (store_env and k.startswith("AWS_"))}, **store_env)
         # Each app runs from its publish folder, as deployed, so its appsettings.json applies.
         service_dir = os.path.dirname(os.path.abspath(options.service))
-        service = start("service", service_args, env, service_dir)
+        service = start("service", service_args, env_service, service_dir)
         wait_for(service_port, "/_status", 30)
         startup = time.monotonic() - service.started
         print(f"service answered /_status after {startup * 1000:.0f} ms", flush=True)
@@ -413,7 +487,7 @@ def main():
         paths, files = seed(service_port, options.products, options.seed_threads, workdir)
         prefix = "B" + uuid.uuid4().hex[:6].upper()
         rows = []
-        for scenario in scenarios(files, paths, prefix):
+        for scenario in scenarios(files, paths, prefix, options.products):
             if options.only and options.only.lower() not in scenario.name.lower():
                 continue
             check(service_port, scenario)
@@ -424,26 +498,33 @@ def main():
                 for app, port, process in plan if phase % 2 == 0 else reversed(plan):
                     duration = options.warmup if phase == 0 else options.duration
                     result = run_wrk(port, duration, options.connections, options.threads,
-                                     scenario.wrk_args(f"{phase}{app[0]}"), process, processes)
+                                     scenario.wrk_args(f"{phase}{app[0]}"), process, processes,
+                                     store if app == "service" else None)
                     if phase > 0:
                         runs[app].append(result)
                         if app == "service":
                             result["rss"] = service.memory_mb()
+                    if store and app == "service":
+                        wait_idle(store, 60)
+            log_errors = service.take_log_errors()
             merged = {}
             for app, results in runs.items():
                 merged[app] = {key: statistics.median(r[key] for r in results) for key in results[0]}
             row = {"scenario": scenario, "service": merged["service"], "baseline": merged["baseline"],
                    "ratio": merged["service"]["rps"] / merged["baseline"]["rps"], "rss": merged["service"]["rss"],
-                   "log_errors": len(service.take_log_errors())}
+                   "log_errors": len(log_errors)}
             rows.append(row)
+            if row["log_errors"]:
+                print(f"{scenario.name}: first error log line: {log_errors[0][:500].decode(errors='replace')}", flush=True)
             print(f"{scenario.name}: {row['service']['rps']:,.0f} req/s (baseline {row['baseline']['rps']:,.0f}, "
                   f"{row['ratio']:.0%}), p50 {ms(row['service']['p50_us'])}, p99 {ms(row['service']['p99_us'])}, "
-                  f"RSS {row['rss']:.0f} MB, others' CPU {row['service']['foreign_cpu']:.0%}", flush=True)
+                  f"RSS {row['rss']:.0f} MB, others' CPU {row['service']['foreign_cpu']:.0%}"
+                  + (f", moto CPU {row['service']['store_cpu_us']:.0f} µs/request" if store else ""), flush=True)
 
         peak_rss = service.memory_mb("VmHWM")
         service.stop()
         processes.remove(service)
-        service = start("service-restart", service_args, env, service_dir)
+        service = start("service-restart", service_args, env_service, service_dir)
         wait_for(service_port, "/_status", 30)
         restart = time.monotonic() - service.started
         load_after = loadavg()
