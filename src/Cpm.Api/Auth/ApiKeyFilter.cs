@@ -7,21 +7,21 @@ internal sealed class ApiKeyFilter(CallerDirectory callers) : IEndpointFilter
 {
     private const string Header = "apikey";
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var httpContext = context.HttpContext;
         if (!httpContext.Request.Headers.TryGetValue(Header, out var presented))
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, "Missing apikey header");
+            return ApiResults.Refuse(ErrorCodes.AccessDenied, "Missing apikey header");
         }
 
         if (callers.Identify(presented.ToString()) is not { } caller)
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, "Invalid apikey");
+            return ApiResults.Refuse(ErrorCodes.AccessDenied, "Invalid apikey");
         }
 
         caller.AttachTo(httpContext);
-        return await next(context);
+        return next(context);
     }
 }
 

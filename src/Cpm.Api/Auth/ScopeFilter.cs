@@ -7,15 +7,15 @@ internal sealed record RequiredScope(string Scope);
 
 internal sealed class ScopeFilter : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var required = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>();
         if (required is not null && !Caller.Current(context.HttpContext).Scopes.Contains(required.Scope))
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, $"Caller '{Caller.Current(context.HttpContext).Name}' lacks the '{required.Scope}' scope");
+            return ApiResults.Refuse(ErrorCodes.AccessDenied, $"Caller '{Caller.Current(context.HttpContext).Name}' lacks the '{required.Scope}' scope");
         }
 
-        return await next(context);
+        return next(context);
     }
 }
 

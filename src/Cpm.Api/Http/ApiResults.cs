@@ -48,6 +48,9 @@ internal static class ApiResults
 
     public static IResult Error(string code, string message) => Errors([new ApiError(code, message)]);
 
+    /// <summary>An endpoint filter's refusal: the error, without running the endpoint.</summary>
+    public static ValueTask<object?> Refuse(string code, string message) => ValueTask.FromResult<object?>(Error(code, message));
+
     /// <summary>Errors of one response share a status: the first error's code decides it.</summary>
     public static IResult Errors(IReadOnlyList<ApiError> errors) =>
         Json(ErrorCodes.Status(errors[0].Code), ErrorBody(errors));

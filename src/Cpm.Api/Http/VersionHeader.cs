@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 
 namespace Cpm.Api.Http;
@@ -12,37 +13,43 @@ internal sealed class VersionHeaderFilter : IEndpointFilter
     public const string Unresolved = "null";
 
     private const string RequestHeader = "version";
-    private const int Latest = 1;
+    private const string LatestText = "1";
 
     // pydantic refuses integer strings longer than Python's conversion limit.
     private const int MaxLength = 4300;
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var headers = context.HttpContext.Request.Headers;
         if (!headers.TryGetValue(RequestHeader, out var values))
         {
-            return ApiResults.Error(ErrorCodes.MissingValue, "Event.headers.version: field required");
+            return ApiResults.Refuse(ErrorCodes.MissingValue, "Event.headers.version: field required");
         }
 
         if (TryParsePythonInt(values.ToString()) is not { } requested)
         {
-            return ApiResults.Error(ErrorCodes.ValidationError, "Event.headers.version: value is not a valid integer");
+            return ApiResults.Refuse(ErrorCodes.ValidationError, "Event.headers.version: value is not a valid integer");
         }
 
         if (requested < 1)
         {
-            return ApiResults.Error(ErrorCodes.AccessDenied, $"Version not supported: {requested}");
+            return ApiResults.Refuse(ErrorCodes.AccessDenied, $"Version not supported: {requested}");
         }
 
         // Any version from 1 up resolves to the highest available not above it: today that is always 1.
-        context.HttpContext.Response.Headers[ResponseHeader] = Latest.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return await next(context);
+        context.HttpContext.Response.Headers[ResponseHeader] = LatestText;
+        return next(context);
     }
 
     /// <summary>Python's <c>int(text)</c>: surrounding whitespace, a sign, digits with single underscores between them.</summary>
     internal static BigInteger? TryParsePythonInt(string text)
     {
+        // What every client sends: plain digits, no sign, space or underscore.
+        if (text.Length is > 0 and < 10 && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var plain))
+        {
+            return plain;
+        }
+
         if (text.Length > MaxLength)
         {
             return null;
@@ -90,7 +97,7 @@ internal sealed class VersionHeaderFilter : IEndpointFilter
             digits.Append(span[i]);
         }
 
-        var value = BigInteger.Parse(digits.ToString(), System.Globalization.CultureInfo.InvariantCulture);
+        var value = BigInteger.Parse(digits.ToString(), CultureInfo.InvariantCulture);
         return negative ? -value : value;
     }
 }

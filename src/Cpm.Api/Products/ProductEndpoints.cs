@@ -271,7 +271,7 @@ internal static class ProductEndpoints
 
         var after = page?.After is [var teamId, var productId] ? new ProductPosition(teamId, productId) : null;
         IReadOnlyList<Product> products = filter is null ? [] : await store.FindProductsAsync(filter, after, page is null ? null : page.Limit + 1, cancellationToken);
-        var json = ProductSearch.WriteResults(new PythonJsonWriter().StartObject(), products.Take(page?.Limit ?? products.Count).ToList());
+        var json = ProductSearch.WriteResults(new PythonJsonWriter().StartObject(), products, Math.Min(products.Count, page?.Limit ?? products.Count));
         if (page is not null)
         {
             var last = products.Count > page.Limit ? products[page.Limit - 1] : null;

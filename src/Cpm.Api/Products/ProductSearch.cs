@@ -29,22 +29,27 @@ internal static class ProductSearch
     /// <summary>What a cursor is bound to: the same search, and no other.</summary>
     public static string Scope(string parameter, string value) => $"products:{parameter}:{value}";
 
-    /// <summary>Products (already in organisation, team id, product id order) grouped by organisation and team.</summary>
-    public static PythonJsonWriter WriteResults(PythonJsonWriter json, IReadOnlyList<Product> products)
+    /// <summary>
+    /// The first <paramref name="count"/> products, grouped by organisation and team. They come in
+    /// organisation, team id, product id order, so each group is one run of neighbours.
+    /// </summary>
+    public static PythonJsonWriter WriteResults(PythonJsonWriter json, IReadOnlyList<Product> products, int count)
     {
         json.Key("results").StartArray();
-        foreach (var organisation in products.GroupBy(product => product.OdsCode))
+        for (var i = 0; i < count;)
         {
-            json.StartObject().Property("org_code", organisation.Key).Key("product_teams").StartArray();
-            foreach (var team in organisation.GroupBy(product => product.TeamId))
+            var organisation = products[i].OdsCode;
+            json.StartObject().Property("org_code", organisation).Key("product_teams").StartArray();
+            while (i < count && products[i].OdsCode == organisation)
             {
+                var team = products[i];
                 json.StartObject()
-                    .Property("product_team_id", team.First().TeamAlias)
-                    .Property("cpm_product_team_id", team.Key)
+                    .Property("product_team_id", team.TeamAlias)
+                    .Property("cpm_product_team_id", team.TeamId)
                     .Key("products").StartArray();
-                foreach (var product in team)
+                for (; i < count && products[i].OdsCode == organisation && products[i].TeamId == team.TeamId; i++)
                 {
-                    product.WriteTo(json);
+                    products[i].WriteTo(json);
                 }
 
                 json.EndArray().EndObject();
