@@ -31,6 +31,16 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
     private int _idleReaderCount;
 
+    static SqliteStore()
+    {
+        // SQLite's multi-thread mode: no mutex around every call (ten a row when reading a search).
+        // Safe here because no connection is ever used by two threads at once: readers are rented
+        // one request at a time and the writer is held by one batch at a time. If SQLite was
+        // already started in this process the call is refused and the serialized mode stays.
+        SQLitePCL.Batteries_V2.Init();
+        SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
+    }
+
     public SqliteStore(IOptions<StorageOptions> options)
     {
         var path = Path.GetFullPath(options.Value.Sqlite.Path);
