@@ -24,6 +24,7 @@ public sealed class AccessLogTests(RealService service) : IClassFixture<RealServ
         Assert.Equal("Information", (string?)line["LogLevel"]);
         Assert.Equal("GET", (string?)line["Method"]);
         Assert.Equal("/Product/{product_id}", (string?)line["Route"]);
+        Assert.Equal("/Product/P.AAA-333", (string?)line["Path"]);
         Assert.Equal(404, (int?)line["Status"]);
         Assert.Equal("apikey-0", (string?)line["Caller"]);
         Assert.Equal("corr-log-1", (string?)line["XCorrelationId"]);
