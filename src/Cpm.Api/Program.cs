@@ -24,7 +24,11 @@ builder.Logging.ClearProviders().AddZLoggerConsole(options =>
     options.IncludeScopes = true;
     options.FullMode = BackgroundBufferFullMode.Block;
     options.InternalErrorLogger = failure => Console.Error.WriteLine($"A log entry could not be written: {failure}");
-    options.UseJsonFormatter(formatter => formatter.UseUtcTimestamp = true);
+    options.UseJsonFormatter(formatter =>
+    {
+        formatter.UseUtcTimestamp = true;
+        formatter.JsonSerializerOptions.Converters.Add(new LogValueConverter());
+    });
 });
 
 // The access line (RequestContextMiddleware) replaces the host's request logging. Left on, the host

@@ -36,7 +36,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServiceProcess> StartAsync(string databasePath, string odsBaseUrl, string apiKey)
+    public static async Task<ServiceProcess> StartAsync(string databasePath, string odsBaseUrl, string apiKey, params string[] settings)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -45,14 +45,16 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             Path.Combine(AppContext.BaseDirectory, "Cpm.Api.dll"),
             "--urls", "http://127.0.0.1:0",
             $"--Storage:Sqlite:Path={databasePath}",
             $"--Auth:ApiKeys:0={apiKey}",
             $"--Ods:BaseUrl={odsBaseUrl}",
-        })
+            .. settings,
+        ];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Cpm.Api.Tests.Infrastructure;
 using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Telemetry;
@@ -45,6 +46,35 @@ public sealed class AccessLogTests(RealService service) : IClassFixture<RealServ
         var ods = Assert.Single(await LinesForAsync(requestId, "Cpm.Api.Ods.OdsClient"));
         Assert.Equal("ODS answered 200 for LOGGED1", (string?)ods["Message"]);
         Assert.Equal("corr-log-2", (string?)ods["XCorrelationId"]);
+    }
+
+    [Fact]
+    public async Task EveryLineIsOneJsonObjectEvenWhenAFrameworkLogCarriesAnObject()
+    {
+        // At Information the routing middleware logs the matched Endpoint object itself.
+        await using var ord = await FakeOrd.StartAsync();
+        var directory = Directory.CreateTempSubdirectory("cpm-log-");
+        try
+        {
+            await using var process = await ServiceProcess.StartAsync(
+                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, "--Logging:LogLevel:Microsoft.AspNetCore.Routing=Information");
+            var requestId = Guid.NewGuid().ToString();
+            (await process.Client(RealService.ApiKey).GetAsync("/_status", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.OK);
+            for (var attempt = 0; attempt < 100 && !process.Output.Contains(requestId, StringComparison.Ordinal); attempt++)
+            {
+                await Task.Delay(50);
+            }
+
+            var lines = process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.All(lines, line => Assert.IsType<JsonObject>(JsonNode.Parse(line)));
+            Assert.Contains(lines.Select(line => JsonNode.Parse(line)!), line =>
+                (string?)line["Message"] == "Executing endpoint 'HTTP: GET /_status => GetStatusAsync'"
+                && (string?)line["EndpointName"] == "HTTP: GET /_status => GetStatusAsync");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     /// <summary>The stdout lines of one category that carry this request id, once its access line is out (lines are written in the background).</summary>
