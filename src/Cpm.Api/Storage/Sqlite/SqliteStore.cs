@@ -165,24 +165,28 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     public Task<Product?> GetProductAsync(string productId, CancellationToken cancellationToken) =>
         ReadAsync(connection => GetProductAsync(connection, null, productId, cancellationToken));
 
-    public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(context, async (connection, transaction) =>
+    public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken)
+    {
+        // Writes run one at a time, so only what depends on the database is done inside the write.
+        var created = ChangeEvent.ProductCreated(product, context);
+        return WriteAsync(context, async (connection, transaction) =>
         {
             // Checked inside the write transaction: a team being deleted cannot gain a product.
-            if (await GetTeamAsync(connection, transaction, product.TeamId, cancellationToken) is not { IsActive: true })
+            if (!await ExistsAsync(Command(connection, transaction, "SELECT 1 FROM product_teams WHERE id = $id AND status = 'active'", ("$id", product.TeamId)), cancellationToken))
             {
                 return ProductCreation.TeamNotFound;
             }
 
-            if (await GetProductAsync(connection, transaction, product.Id, cancellationToken) is not null)
+            if (await ExistsAsync(Command(connection, transaction, "SELECT 1 FROM products WHERE id = $id", ("$id", product.Id)), cancellationToken))
             {
                 return ProductCreation.ProductIdTaken;
             }
 
             await InsertProductAsync(connection, transaction, product, cancellationToken);
-            await AppendEventAsync(connection, transaction, ChangeEvent.ProductCreated(product, context), cancellationToken);
+            await AppendEventAsync(connection, transaction, created, cancellationToken);
             return ProductCreation.Created;
         }, cancellationToken);
+    }
 
     public Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async (connection, transaction) =>
@@ -490,6 +494,14 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         }
 
         return results;
+    }
+
+    private static async Task<bool> ExistsAsync(PreparedStatement command, CancellationToken cancellationToken)
+    {
+        using (command)
+        {
+            return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        }
     }
 
     private static async Task<T?> SingleOrNullAsync<T>(PreparedStatement command, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
