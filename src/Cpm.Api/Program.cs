@@ -17,12 +17,14 @@ var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
 var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
 
 // One JSON line per log entry on stdout, formatted in UTF-8 and written in batches off the request
-// path (the framework's console logger cost half of a GET); a full buffer holds the writer back
-// rather than dropping lines.
+// path (the framework's console logger cost half of a GET). If stdout stalls, lines beyond the
+// buffer are dropped: blocking would hold request threads that the writer itself needs, and
+// growing would spend memory without bound.
 builder.Logging.ClearProviders().AddZLoggerConsole(options =>
 {
     options.IncludeScopes = true;
-    options.FullMode = BackgroundBufferFullMode.Block;
+    options.FullMode = BackgroundBufferFullMode.Drop;
+    options.BackgroundBufferCapacity = 32_768;
     options.InternalErrorLogger = failure => Console.Error.WriteLine($"A log entry could not be written: {failure}");
     options.UseJsonFormatter(formatter =>
     {
@@ -33,7 +35,7 @@ builder.Logging.ClearProviders().AddZLoggerConsole(options =>
 
 // The access line (RequestContextMiddleware) replaces the host's request logging. Left on, the host
 // opens a log scope and an Activity for every request even when nothing records them: 15% of a GET.
-// Spans are still made when tracing is exported, and start-up failures are logged by the host.
+// Spans are still made when tracing is exported, and a failed start is still logged by the generic host.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
@@ -50,7 +52,11 @@ var app = builder.Build();
 
 if (import is not null)
 {
-    return await ImportCommand.RunAsync(app.Services, import, Console.Out);
+    var exitCode = await ImportCommand.RunAsync(app.Services, import, Console.Out);
+
+    // Closes the store and flushes the log's buffer before the process ends.
+    await app.DisposeAsync();
+    return exitCode;
 }
 
 app.UseMiddleware<RequestContextMiddleware>();

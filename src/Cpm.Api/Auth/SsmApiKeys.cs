@@ -3,7 +3,6 @@ using Amazon.Runtime;
 using Amazon.SimpleSystemsManagement;
 using Amazon.SimpleSystemsManagement.Model;
 using Microsoft.Extensions.Options;
-
 using ZLogger;
 
 namespace Cpm.Api.Auth;

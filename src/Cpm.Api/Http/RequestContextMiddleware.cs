@@ -57,7 +57,7 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
             finally
             {
                 var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
-                LogRequest(request.Method, route, request.Path.Value, response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds, Caller.Find(context)?.Name);
+                LogRequest(request.Method, request.Path.Value, route, response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds, Caller.Find(context)?.Name);
             }
         }
     }
@@ -95,7 +95,7 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
         LoggerMessage.DefineScope<string?, string?>("X-Request-Id {XRequestId}, X-Correlation-Id {XCorrelationId}");
 
     [ZLoggerMessage(LogLevel.Information, "{Method} {Path} ({Route}) answered {Status} in {DurationMs:0.0} ms for {Caller}")]
-    private partial void LogRequest(string method, string route, string? path, int status, double durationMs, string? caller);
+    private partial void LogRequest(string method, string? path, string route, int status, double durationMs, string? caller);
 
     [ZLoggerMessage(LogLevel.Error, "Unhandled error for {Method} {Path}")]
     private partial void LogUnhandled(Exception failure, string method, string? path);

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Cpm.Api.Telemetry;
 using Microsoft.Extensions.Options;
-
 using ZLogger;
 
 namespace Cpm.Api.Ods;

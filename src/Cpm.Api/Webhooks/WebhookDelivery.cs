@@ -3,7 +3,6 @@ using System.Text;
 using Cpm.Api.Http;
 using Cpm.Api.Storage;
 using Microsoft.Extensions.Options;
-
 using ZLogger;
 
 namespace Cpm.Api.Webhooks;

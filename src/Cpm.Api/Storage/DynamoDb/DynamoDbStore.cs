@@ -9,10 +9,9 @@ using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Microsoft.Extensions.Options;
+using ZLogger;
 using static Cpm.Api.Storage.DynamoDb.DynamoDbRows;
 using static Cpm.Api.Storage.DynamoDb.DynamoDbTable;
-
-using ZLogger;
 
 namespace Cpm.Api.Storage.DynamoDb;
 

@@ -1,7 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
-
 using ZLogger;
 
 namespace Cpm.Api.Storage.DynamoDb;
