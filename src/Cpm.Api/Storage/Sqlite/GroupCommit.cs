@@ -8,12 +8,16 @@ namespace Cpm.Api.Storage.Sqlite;
 /// queue up; the next caller to hold the writer runs all of them one after another in one
 /// immediate transaction, each inside its own savepoint, and they share that commit's fsync. Each
 /// write stays atomic (one that fails is rolled back to its savepoint alone, the others still
-/// commit) and its caller hears back only after the commit holding it is durable.
+/// commit) and its caller hears back only after the commit holding it is durable. It owns the
+/// writer connection and closes it.
 /// </summary>
 internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
 {
     // Bounds how long the first write of a batch waits for the last one.
     private const int MaxBatch = 128;
+
+    // How long closing waits for a batch still being written (a request past the host's shutdown timeout).
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(10);
     private const string Savepoint = "SAVEPOINT cpm_write";
     private const string Release = "RELEASE cpm_write";
     private const string RollbackToSavepoint = "ROLLBACK TO cpm_write";
@@ -57,7 +61,19 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
         return await pending.Task;
     }
 
-    public void Dispose() => _writerLock.Dispose();
+    /// <summary>
+    /// Closes the writer once no batch holds it. A batch still running after <see cref="CloseWait"/>
+    /// keeps it: closing a connection under a running statement is undefined in SQLite's
+    /// multi-thread mode, and that batch's commit, if it completes, is durable all the same.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_writerLock.Wait(CloseWait))
+        {
+            writer.Dispose();
+            _writerLock.Dispose();
+        }
+    }
 
     private async Task CommitQueuedAsync()
     {

@@ -26,17 +26,17 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     private static readonly int MaxIdleReaders = Math.Max(4, 2 * Environment.ProcessorCount);
 
     private readonly string _connectionString;
-    private readonly SqliteConnection _writer;
     private readonly GroupCommit _commits;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
     private int _idleReaderCount;
 
     static SqliteStore()
     {
-        // SQLite's multi-thread mode: no mutex around every call (ten a row when reading a search).
-        // Safe here because no connection is ever used by two threads at once: readers are rented
-        // one request at a time and the writer is held by one batch at a time. If SQLite was
-        // already started in this process the call is refused and the serialized mode stays.
+        // SQLite's multi-thread mode: no mutex lock and unlock around every call into SQLite (a
+        // search reads ten columns a row, each a call). Safe here because no connection is ever
+        // used by two threads at once: readers are rented one request at a time, the writer is held
+        // by one batch at a time and closed only once no batch holds it. If SQLite was already
+        // started in this process the call is refused and the slower serialized mode stays.
         SQLitePCL.Batteries_V2.Init();
         SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
     }
@@ -52,15 +52,15 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             Pooling = false,
             DefaultTimeout = 30,
         }.ToString();
-        _writer = new SqliteConnection(_connectionString);
-        _writer.Open();
-        Execute(_writer, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+        var writer = new SqliteConnection(_connectionString);
+        writer.Open();
+        Execute(writer, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
 
         // Checkpoint every 4,000 pages (16 MiB of log) rather than SQLite's 1,000: a page written by
         // many commits in between (table tails, upper index levels) is copied to the database once.
-        Execute(_writer, "PRAGMA wal_autocheckpoint = 4000;");
-        Execute(_writer, SqliteSchema.Create);
-        _commits = new GroupCommit(_writer);
+        Execute(writer, "PRAGMA wal_autocheckpoint = 4000;");
+        Execute(writer, SqliteSchema.Create);
+        _commits = new GroupCommit(writer);
     }
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
@@ -338,7 +338,6 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     public void Dispose()
     {
         _commits.Dispose();
-        _writer.Dispose();
         while (_idleReaders.TryTake(out var reader))
         {
             reader.Dispose();
