@@ -45,6 +45,12 @@ internal static class ImportCommand
             }
         }
 
+        if (Inconsistency(teams, products) is { } inconsistent)
+        {
+            await output.WriteLineAsync($"{path}: {inconsistent}");
+            return 1;
+        }
+
         try
         {
             await services.GetRequiredService<ICpmStore>().ImportAsync(teams, products, events, CancellationToken.None);
@@ -57,5 +63,28 @@ internal static class ImportCommand
 
         await output.WriteLineAsync($"Imported {teams.Count} teams, {products.Count} products and {events.Count} events from {path}.");
         return 0;
+    }
+
+    /// <summary>
+    /// What the API guarantees and the stores rely on (search groups a team's products under the
+    /// team's organisation): every product's team is in the file and has the product's ODS code.
+    /// </summary>
+    private static string? Inconsistency(List<ProductTeam> teams, List<Product> products)
+    {
+        var organisations = teams.ToDictionary(team => team.Id, team => team.OdsCode, StringComparer.Ordinal);
+        foreach (var product in products)
+        {
+            if (!organisations.TryGetValue(product.TeamId, out var odsCode))
+            {
+                return $"product {product.Id} belongs to team {product.TeamId}, which is not in the file";
+            }
+
+            if (odsCode != product.OdsCode)
+            {
+                return $"product {product.Id} has ods_code '{product.OdsCode}' but its team {product.TeamId} has '{odsCode}'";
+            }
+        }
+
+        return null;
     }
 }

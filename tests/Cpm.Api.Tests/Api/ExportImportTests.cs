@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Cpm.Api.Export;
 using Cpm.Api.Tests.Infrastructure;
 
@@ -90,6 +91,44 @@ public sealed class SqliteExportImportTests(SqliteService service) : ExportImpor
             var (again, refused) = await RunServiceAsync("import", file, $"--Storage:Sqlite:Path={database}", "--Auth:ApiKeys:0=k");
             Assert.NotEqual(0, again);
             Assert.Contains("empty store", refused);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TheImportCommandRefusesAProductOutsideItsTeamsOrganisation()
+    {
+        await using var source = new SqliteService();
+        await source.InitializeAsync();
+        var team = await source.Client().CreateTeamAsync();
+        var product = await source.Client().CreateProductAsync((string)team["id"]!);
+        var export = (await source.Client(CpmService.AdminKey).GetAsync("/Export")).Body;
+        var lines = export
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonNode.Parse(line)!.AsObject())
+            .ToList();
+        lines.Single(line => (string?)line["kind"] == ExportFormat.ProductKind)["ods_code"] = "ELSEWHERE";
+        var directory = Directory.CreateTempSubdirectory("cpm-import-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "altered.ndjson");
+            await File.WriteAllLinesAsync(file, lines.Select(line => line.ToJsonString()));
+            var database = Path.Combine(directory, "imported.db");
+
+            var (exitCode, output) = await RunServiceAsync("import", file, $"--Storage:Sqlite:Path={database}", "--Auth:ApiKeys:0=k");
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains($"product {product["id"]} has ods_code 'ELSEWHERE' but its team {team["id"]} has '{team["ods_code"]}'", output);
+
+            // Nothing was written: the unaltered export still goes into the same, still empty, store.
+            var original = Path.Combine(directory, "export.ndjson");
+            await File.WriteAllTextAsync(original, export);
+            var (imported, importOutput) = await RunServiceAsync("import", original, $"--Storage:Sqlite:Path={database}", "--Auth:ApiKeys:0=k");
+            Assert.True(imported == 0, importOutput);
         }
         finally
         {
