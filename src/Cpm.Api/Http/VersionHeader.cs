@@ -45,9 +45,9 @@ internal sealed class VersionHeaderFilter : IEndpointFilter
     internal static BigInteger? TryParsePythonInt(string text)
     {
         // What every client sends: plain digits, no sign, space or underscore.
-        if (text.Length is > 0 and < 10 && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var plain))
+        if (text.Length is > 0 and < 10 && !text.AsSpan().ContainsAnyExceptInRange('0', '9'))
         {
-            return plain;
+            return int.Parse(text, CultureInfo.InvariantCulture);
         }
 
         if (text.Length > MaxLength)

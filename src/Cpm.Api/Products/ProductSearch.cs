@@ -42,12 +42,12 @@ internal static class ProductSearch
             json.StartObject().Property("org_code", organisation).Key("product_teams").StartArray();
             while (i < count && products[i].OdsCode == organisation)
             {
-                var team = products[i];
+                var first = products[i];
                 json.StartObject()
-                    .Property("product_team_id", team.TeamAlias)
-                    .Property("cpm_product_team_id", team.TeamId)
+                    .Property("product_team_id", first.TeamAlias)
+                    .Property("cpm_product_team_id", first.TeamId)
                     .Key("products").StartArray();
-                for (; i < count && products[i].OdsCode == organisation && products[i].TeamId == team.TeamId; i++)
+                for (; i < count && products[i].OdsCode == organisation && products[i].TeamId == first.TeamId; i++)
                 {
                     products[i].WriteTo(json);
                 }
