@@ -60,6 +60,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
 
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        // Far from UTC, so nothing the service writes may lean on the machine's time zone.
+        start.Environment["TZ"] = "Asia/Kolkata";
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_HTTP_PORTS");
 

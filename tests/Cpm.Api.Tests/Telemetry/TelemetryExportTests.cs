@@ -9,15 +9,14 @@ using OpenTelemetry.Trace;
 
 namespace Cpm.Api.Tests.Telemetry;
 
-/// <summary>
-/// With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, spans and metrics reach an OTLP/HTTP collector (a
-/// fake one on loopback); without it, nothing is collected at all.
-/// </summary>
-public sealed class TelemetryExportTests(SqliteService unexported) : IClassFixture<SqliteService>, IAsyncLifetime
+/// <summary>A service exporting to a fake OTLP/HTTP collector on loopback, which keeps what it receives.</summary>
+public sealed class ExportingService : IAsyncLifetime
 {
-    private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
     private WebApplication _collector = null!;
-    private SqliteService _exported = null!;
+
+    public SqliteService Service { get; } = new();
+
+    public ConcurrentQueue<(string Path, byte[] Body)> Received { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -26,31 +25,44 @@ public sealed class TelemetryExportTests(SqliteService unexported) : IClassFixtu
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
-            _received.Enqueue((request.Path, body.ToArray()));
+            Received.Enqueue((request.Path, body.ToArray()));
             return Results.Ok();
         });
         await _collector.StartAsync();
 
-        _exported = new SqliteService();
-        _exported.ExtraSettings["OTEL_EXPORTER_OTLP_ENDPOINT"] = LoopbackServer.AddressOf(_collector);
-        _exported.ExtraSettings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-        _exported.ExtraSettings["OTEL_BSP_SCHEDULE_DELAY"] = "100";
-        _exported.ExtraSettings["OTEL_METRIC_EXPORT_INTERVAL"] = "200";
-        await _exported.InitializeAsync();
+        Service.ExtraSettings["OTEL_EXPORTER_OTLP_ENDPOINT"] = LoopbackServer.AddressOf(_collector);
+        Service.ExtraSettings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        Service.ExtraSettings["OTEL_BSP_SCHEDULE_DELAY"] = "100";
+        Service.ExtraSettings["OTEL_METRIC_EXPORT_INTERVAL"] = "200";
+        await Service.InitializeAsync();
     }
 
     public async Task DisposeAsync()
     {
-        await _exported.DisposeAsync();
+        await Service.DisposeAsync();
         await _collector.DisposeAsync();
     }
+}
 
+/// <summary>A service with no OTLP endpoint, whatever the environment running the tests says.</summary>
+public sealed class UnexportedService : SqliteService
+{
+    public UnexportedService() => ExtraSettings["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
+}
+
+/// <summary>
+/// With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, spans and metrics reach an OTLP/HTTP collector;
+/// without it, nothing is collected at all.
+/// </summary>
+public sealed class TelemetryExportTests(ExportingService exporting, UnexportedService unexported)
+    : IClassFixture<ExportingService>, IClassFixture<UnexportedService>
+{
     [Fact]
     public async Task SpansWithTheRequestIdAndRequestMetricsAreExported()
     {
         var requestId = Guid.NewGuid().ToString();
 
-        (await _exported.Client().GetAsync("/_status", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.OK);
+        (await exporting.Service.Client().GetAsync("/_status", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.OK);
 
         await WaitForAsync("/v1/traces", body => body.Contains(requestId, StringComparison.Ordinal) && body.Contains("cpm.request_id", StringComparison.Ordinal));
         await WaitForAsync("/v1/metrics", body => body.Contains("http.server.request.duration", StringComparison.Ordinal));
@@ -64,7 +76,7 @@ public sealed class TelemetryExportTests(SqliteService unexported) : IClassFixtu
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            if (_received.Any(export => export.Path == path && wanted(Encoding.UTF8.GetString(export.Body))))
+            if (exporting.Received.Any(export => export.Path == path && wanted(Encoding.UTF8.GetString(export.Body))))
             {
                 return;
             }
@@ -72,6 +84,6 @@ public sealed class TelemetryExportTests(SqliteService unexported) : IClassFixtu
             await Task.Delay(100);
         }
 
-        Assert.Fail($"Nothing matching arrived at {path} within 10 s; got {_received.Count} exports to {string.Join(", ", _received.Select(export => export.Path).Distinct())}");
+        Assert.Fail($"Nothing matching arrived at {path} within 10 s; got {exporting.Received.Count} exports to {string.Join(", ", exporting.Received.Select(export => export.Path).Distinct())}");
     }
 }
