@@ -15,12 +15,12 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
 {
     // Bounds how long the first write of a batch waits for the last one.
     private const int MaxBatch = 128;
-
-    // How long closing waits for a batch still being written (a request past the host's shutdown timeout).
-    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(10);
     private const string Savepoint = "SAVEPOINT cpm_write";
     private const string Release = "RELEASE cpm_write";
     private const string RollbackToSavepoint = "ROLLBACK TO cpm_write";
+
+    // How long closing waits for a batch still being written (a request past the host's shutdown timeout).
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentQueue<PendingWrite> _queue = new();
     private readonly SemaphoreSlim _writerLock = new(1, 1);
