@@ -11,10 +11,25 @@ using Cpm.Api.Storage;
 using Cpm.Api.Telemetry;
 using Cpm.Api.Ui;
 using Cpm.Api.Webhooks;
+using Microsoft.Extensions.Configuration.Memory;
 using ZLogger;
 
 var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
 var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
+
+// Log levels that hold wherever the app is started from: appsettings.json is read from the working
+// directory, which is not the app's folder for `dotnet /app/Cpm.Api.dll`, and without these the
+// framework logs several lines a request. Any configuration source still overrides them.
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+{
+    InitialData = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+    },
+});
 
 // One JSON line per log entry on stdout, formatted in UTF-8 and written in batches off the request
 // path (the framework's console logger cost half of a GET). If stdout stalls, lines beyond the

@@ -36,11 +36,17 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServiceProcess> StartAsync(string databasePath, string odsBaseUrl, string apiKey, params string[] settings)
+    /// <summary>
+    /// Starts the service on <paramref name="databasePath"/> with <paramref name="odsBaseUrl"/> as ODS
+    /// and <paramref name="apiKey"/> as its one key, plus any extra command-line
+    /// <paramref name="settings"/>, from <paramref name="workingDirectory"/> (by default the app's own folder).
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(
+        string databasePath, string odsBaseUrl, string apiKey, string[]? settings = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -52,7 +58,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             $"--Storage:Sqlite:Path={databasePath}",
             $"--Auth:ApiKeys:0={apiKey}",
             $"--Ods:BaseUrl={odsBaseUrl}",
-            .. settings,
+            .. settings ?? [],
         ];
         foreach (var argument in arguments)
         {

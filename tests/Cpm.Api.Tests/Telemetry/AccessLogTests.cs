@@ -57,7 +57,7 @@ public sealed class AccessLogTests(RealService service) : IClassFixture<RealServ
         try
         {
             await using var process = await ServiceProcess.StartAsync(
-                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, "--Logging:LogLevel:Microsoft.AspNetCore.Routing=Information");
+                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, ["--Logging:LogLevel:Microsoft.AspNetCore.Routing=Information"]);
             var requestId = Guid.NewGuid().ToString();
             (await process.Client(RealService.ApiKey).GetAsync("/_status", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.OK);
             for (var attempt = 0; attempt < 100 && !process.Output.Contains(requestId, StringComparison.Ordinal); attempt++)
@@ -70,6 +70,32 @@ public sealed class AccessLogTests(RealService service) : IClassFixture<RealServ
             Assert.Contains(lines.Select(line => JsonNode.Parse(line)!), line =>
                 (string?)line["Message"] == "Executing endpoint 'HTTP: GET /_status => GetStatusAsync'"
                 && (string?)line["EndpointName"] == "HTTP: GET /_status => GetStatusAsync");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StartedFromAnotherFolderARequestStillWritesOneLine()
+    {
+        // dotnet /app/Cpm.Api.dll from elsewhere: no appsettings.json in the working directory.
+        await using var ord = await FakeOrd.StartAsync();
+        var directory = Directory.CreateTempSubdirectory("cpm-elsewhere-");
+        try
+        {
+            await using var process = await ServiceProcess.StartAsync(
+                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, workingDirectory: directory.FullName);
+            var requestId = Guid.NewGuid().ToString();
+            (await process.Client(RealService.ApiKey).GetAsync("/Product/P.AAA-333", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.NotFound);
+            for (var attempt = 0; attempt < 100 && !process.Output.Contains(requestId, StringComparison.Ordinal); attempt++)
+            {
+                await Task.Delay(50);
+            }
+
+            var line = Assert.Single(process.Output.Split('\n'), text => text.Contains(requestId, StringComparison.Ordinal));
+            Assert.Equal(AccessLogCategory, (string?)JsonNode.Parse(line)!["Category"]);
         }
         finally
         {
