@@ -52,56 +52,56 @@ public sealed class AccessLogTests(RealService service) : IClassFixture<RealServ
     public async Task EveryLineIsOneJsonObjectEvenWhenAFrameworkLogCarriesAnObject()
     {
         // At Information the routing middleware logs the matched Endpoint object itself.
-        await using var ord = await FakeOrd.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("cpm-log-");
-        try
-        {
-            await using var process = await ServiceProcess.StartAsync(
-                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, ["--Logging:LogLevel:Microsoft.AspNetCore.Routing=Information"]);
-            var requestId = Guid.NewGuid().ToString();
-            (await process.Client(RealService.ApiKey).GetAsync("/_status", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.OK);
-            for (var attempt = 0; attempt < 100 && !process.Output.Contains(requestId, StringComparison.Ordinal); attempt++)
-            {
-                await Task.Delay(50);
-            }
+        var (_, output) = await OwnProcessOutputAsync("/_status", HttpStatusCode.OK, settings: ["--Logging:LogLevel:Microsoft.AspNetCore.Routing=Information"]);
 
-            var lines = process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            Assert.All(lines, line => Assert.IsType<JsonObject>(JsonNode.Parse(line)));
-            Assert.Contains(lines.Select(line => JsonNode.Parse(line)!), line =>
-                (string?)line["Message"] == "Executing endpoint 'HTTP: GET /_status => GetStatusAsync'"
-                && (string?)line["EndpointName"] == "HTTP: GET /_status => GetStatusAsync");
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.All(lines, line => Assert.IsType<JsonObject>(JsonNode.Parse(line)));
+        Assert.Contains(lines.Select(line => JsonNode.Parse(line)!), line =>
+            (string?)line["Message"] == "Executing endpoint 'HTTP: GET /_status => GetStatusAsync'"
+            && (string?)line["EndpointName"] == "HTTP: GET /_status => GetStatusAsync");
     }
 
     [Fact]
     public async Task StartedFromAnotherFolderARequestStillWritesOneLine()
     {
         // dotnet /app/Cpm.Api.dll from elsewhere: no appsettings.json in the working directory.
+        var (requestId, output) = await OwnProcessOutputAsync("/Product/P.AAA-333", HttpStatusCode.NotFound, fromAnotherFolder: true);
+
+        var line = Assert.Single(output.Split('\n'), text => text.Contains(requestId, StringComparison.Ordinal));
+        Assert.Equal(AccessLogCategory, (string?)JsonNode.Parse(line)!["Category"]);
+    }
+
+    /// <summary>
+    /// One GET, with a fresh request id, to a service process of its own (started with extra
+    /// <paramref name="settings"/>, or from a folder without appsettings.json), and everything the
+    /// process wrote once that request's access line is out.
+    /// </summary>
+    private static async Task<(string RequestId, string Output)> OwnProcessOutputAsync(
+        string path, HttpStatusCode expected, string[]? settings = null, bool fromAnotherFolder = false)
+    {
         await using var ord = await FakeOrd.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("cpm-elsewhere-");
+        var directory = Directory.CreateTempSubdirectory("cpm-log-");
         try
         {
             await using var process = await ServiceProcess.StartAsync(
-                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, workingDirectory: directory.FullName);
+                Path.Combine(directory.FullName, "cpm.db"), ord.BaseUrl, RealService.ApiKey, settings, fromAnotherFolder ? directory.FullName : null);
             var requestId = Guid.NewGuid().ToString();
-            (await process.Client(RealService.ApiKey).GetAsync("/Product/P.AAA-333", ("X-Request-Id", requestId))).AssertStatus(HttpStatusCode.NotFound);
-            for (var attempt = 0; attempt < 100 && !process.Output.Contains(requestId, StringComparison.Ordinal); attempt++)
+            (await process.Client(RealService.ApiKey).GetAsync(path, ("X-Request-Id", requestId))).AssertStatus(expected);
+            for (var attempt = 0; attempt < 100 && !HasAccessLine(process.Output, requestId); attempt++)
             {
                 await Task.Delay(50);
             }
 
-            var line = Assert.Single(process.Output.Split('\n'), text => text.Contains(requestId, StringComparison.Ordinal));
-            Assert.Equal(AccessLogCategory, (string?)JsonNode.Parse(line)!["Category"]);
+            return (requestId, process.Output);
         }
         finally
         {
             directory.Delete(recursive: true);
         }
     }
+
+    private static bool HasAccessLine(string output, string requestId) =>
+        output.Split('\n').Any(line => line.Contains(requestId, StringComparison.Ordinal) && line.Contains(AccessLogCategory, StringComparison.Ordinal));
 
     /// <summary>The stdout lines of one category that carry this request id, once its access line is out (lines are written in the background).</summary>
     private async Task<List<JsonObject>> LinesForAsync(string requestId, string category)
