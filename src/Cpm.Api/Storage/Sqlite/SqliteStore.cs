@@ -82,14 +82,11 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         WriteAsync(context, async (connection, transaction) =>
         {
             // An alias may not repeat a live alias, nor any team id, live or deleted.
-            using (var taken = Command(connection, transaction,
+            if (await ExistsAsync(Command(connection, transaction,
                 "SELECT 1 FROM product_teams WHERE id IN ($id, $alias) OR (status = 'active' AND alias IN ($id, $alias)) LIMIT 1",
-                ("$id", team.Id), ("$alias", team.Alias)))
+                ("$id", team.Id), ("$alias", team.Alias)), cancellationToken))
             {
-                if (await taken.ExecuteScalarAsync(cancellationToken) is not null)
-                {
-                    return false;
-                }
+                return false;
             }
 
             await InsertTeamAsync(connection, transaction, team, cancellationToken);
@@ -146,9 +143,8 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
             if (restored.Alias is { } alias)
             {
-                using var taken = Command(connection, transaction,
-                    "SELECT 1 FROM product_teams WHERE status = 'active' AND (alias = $alias OR id = $alias) LIMIT 1", ("$alias", alias));
-                if (await taken.ExecuteScalarAsync(cancellationToken) is not null)
+                if (await ExistsAsync(Command(connection, transaction,
+                    "SELECT 1 FROM product_teams WHERE status = 'active' AND (alias = $alias OR id = $alias) LIMIT 1", ("$alias", alias)), cancellationToken))
                 {
                     return Restoration.AliasTaken;
                 }
