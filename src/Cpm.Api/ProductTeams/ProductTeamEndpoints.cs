@@ -21,7 +21,7 @@ internal static class ProductTeamEndpoints
         var group = routes.MapGroup("/ProductTeam").WithTags("Product teams");
         group.MapPost("", CreateAsync)
             .WithSummary("Create a product team, after checking its ODS code")
-            .Accepts<CreateProductTeamBody>(ApiResults.JsonContentType)
+            .DocumentsJsonBody<CreateProductTeamBody>()
             .Produces<ProductTeamBody>(StatusCodes.Status201Created, ApiResults.JsonContentType)
             .WithErrors(
                 CommonErrors.InvalidJson,
@@ -41,7 +41,7 @@ internal static class ProductTeamEndpoints
             .WithErrors(notFound);
         group.MapPatch("/{product_team_id}", RenameAsync)
             .WithSummary("Rename a live product team; If-Match with its ETag is required")
-            .Accepts<RenameBody>(ApiResults.JsonContentType)
+            .DocumentsJsonBody<RenameBody>()
             .Produces<ProductTeamBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(
                 new(ErrorCodes.ValidationError, $"{UpdateRequests.TeamModel}.ods_code: extra fields not permitted"),

@@ -25,7 +25,7 @@ internal static class ProductEndpoints
         var teamProducts = routes.MapGroup("/ProductTeam/{product_team_id}/Product").WithTags("Products");
         teamProducts.MapPost("", CreateAsync)
             .WithSummary("Register a product under a live team (by team id or alias) and issue its id")
-            .Accepts<CreateProductBody>(ApiResults.JsonContentType)
+            .DocumentsJsonBody<CreateProductBody>()
             .Produces<ProductBody>(StatusCodes.Status201Created, ApiResults.JsonContentType)
             .WithErrors(
                 CommonErrors.InvalidJson,
@@ -35,7 +35,7 @@ internal static class ProductEndpoints
             .Idempotent();
         teamProducts.MapPatch("/{product_id}", RenameAsync)
             .WithSummary("Rename a live product of the team; If-Match with its ETag is required; the id never changes")
-            .Accepts<RenameBody>(ApiResults.JsonContentType)
+            .DocumentsJsonBody<RenameBody>()
             .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(
                 new(ErrorCodes.ValidationError, $"{UpdateRequests.ProductModel}.keys: extra fields not permitted"),
