@@ -66,8 +66,9 @@ internal static class OpenApiServiceCollectionExtensions
                 "API version: an integer; 1 and above resolve to the highest available (1). The response header Version reports it.");
         }
 
-        AddHeader(operation, RequestContextMiddleware.RequestIdHeader, required: false, "Echoed on the response and written on every log line.");
-        AddHeader(operation, RequestContextMiddleware.CorrelationIdHeader, required: false, "Echoed on the response and written on every log line.");
+        const string echoed = "Printable ASCII, at most 200 characters (else 400): echoed on the response and written on every log line.";
+        AddHeader(operation, RequestIds.RequestIdHeader, required: false, echoed);
+        AddHeader(operation, RequestIds.CorrelationIdHeader, required: false, echoed);
         if (needsKey)
         {
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }];

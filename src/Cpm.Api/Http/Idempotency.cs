@@ -19,7 +19,7 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (RequestContextMiddleware.HeaderOrNull(http.Request, RequestContextMiddleware.RequestIdHeader) is not { } requestId)
+        if (RequestIds.Read(http.Request, RequestIds.RequestIdHeader) is not { } requestId)
         {
             return await next(context);
         }

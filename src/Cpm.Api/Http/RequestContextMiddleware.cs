@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cpm.Api.Auth;
 using Cpm.Api.Storage;
+using Cpm.Api.Telemetry;
 using ZLogger;
 
 namespace Cpm.Api.Http;
@@ -12,20 +13,18 @@ namespace Cpm.Api.Http;
 /// </summary>
 internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILogger<RequestContextMiddleware> logger, TimeProvider time)
 {
-    public const string RequestIdHeader = "X-Request-Id";
-    public const string CorrelationIdHeader = "X-Correlation-Id";
-
     public async Task InvokeAsync(HttpContext context)
     {
         var started = time.GetTimestamp();
         var request = context.Request;
         var response = context.Response;
-        var requestId = HeaderOrNull(request, RequestIdHeader);
-        var correlationId = HeaderOrNull(request, CorrelationIdHeader);
+        var requestId = RequestIds.Read(request, RequestIds.RequestIdHeader);
+        var correlationId = RequestIds.Read(request, RequestIds.CorrelationIdHeader);
         SetStandardHeaders(response, requestId, correlationId);
-        Activity.Current?.SetTag("cpm.request_id", requestId).SetTag("cpm.correlation_id", correlationId);
+        var (loggedRequestId, loggedCorrelationId) = (LogText.Clip(requestId), LogText.Clip(correlationId));
+        Activity.Current?.SetTag("cpm.request_id", loggedRequestId).SetTag("cpm.correlation_id", loggedCorrelationId);
 
-        using (RequestScope(logger, requestId, correlationId))
+        using (RequestScope(logger, loggedRequestId, loggedCorrelationId))
         {
             try
             {
@@ -72,23 +71,21 @@ internal sealed partial class RequestContextMiddleware(RequestDelegate next, ILo
         _ => (ErrorCodes.ServiceError, "An unexpected error occurred; it has been logged."),
     };
 
+    // An id that is not valid is not echoed: a header cannot carry it, and the request is refused anyway.
     private static void SetStandardHeaders(HttpResponse response, string? requestId, string? correlationId)
     {
         response.Headers[VersionHeaderFilter.ResponseHeader] = VersionHeaderFilter.Unresolved;
         response.Headers.AccessControlAllowOrigin = "*";
-        if (requestId is not null)
+        if (requestId is not null && RequestIds.IsValid(requestId))
         {
-            response.Headers[RequestIdHeader] = requestId;
+            response.Headers[RequestIds.RequestIdHeader] = requestId;
         }
 
-        if (correlationId is not null)
+        if (correlationId is not null && RequestIds.IsValid(correlationId))
         {
-            response.Headers[CorrelationIdHeader] = correlationId;
+            response.Headers[RequestIds.CorrelationIdHeader] = correlationId;
         }
     }
-
-    internal static string? HeaderOrNull(HttpRequest request, string name) =>
-        request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
 
     // Every log line written while the request runs carries both ids.
     private static readonly Func<ILogger, string?, string?, IDisposable?> RequestScope =

@@ -88,8 +88,8 @@ internal sealed record WriteContext(DateTimeOffset Now, string? RequestId, strin
 
     public static WriteContext For(HttpContext context, TimeProvider time) => new(
         PythonTime.Truncate(time.GetUtcNow()),
-        RequestContextMiddleware.HeaderOrNull(context.Request, RequestContextMiddleware.RequestIdHeader),
-        RequestContextMiddleware.HeaderOrNull(context.Request, RequestContextMiddleware.CorrelationIdHeader),
+        RequestIds.Read(context.Request, RequestIds.RequestIdHeader),
+        RequestIds.Read(context.Request, RequestIds.CorrelationIdHeader),
         Caller.Current(context).Name);
 }
 
