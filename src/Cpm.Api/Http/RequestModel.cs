@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Text;
 
 namespace Cpm.Api.Http;
 
@@ -18,6 +19,7 @@ internal sealed class ModelErrors(string model)
     public const string NotADict = "value is not a valid dict";
     public const string ExtraField = "extra fields not permitted";
     public const string Blank = "ensure this value has at least 1 characters";
+    public const int MaxNameLength = 255;
 
     private readonly List<ApiError> _errors = [];
 
@@ -64,8 +66,9 @@ internal sealed class ModelErrors(string model)
     }
 
     /// <summary>
-    /// A required name: a string, not blank, and matching the contract's pattern (checked with
-    /// <paramref name="matches"/>, reported with <paramref name="pattern"/>). One error per field, as pydantic gives.
+    /// A required name: a string, not blank, at most 255 characters, matching the contract's pattern
+    /// (checked with <paramref name="matches"/>, reported with <paramref name="pattern"/>), and free of
+    /// control and formatting characters. One error per field, as pydantic gives.
     /// </summary>
     public string? RequiredName(IReadOnlyDictionary<string, object?> body, string field, Func<string, bool> matches, string pattern)
     {
@@ -81,9 +84,21 @@ internal sealed class ModelErrors(string model)
             return null;
         }
 
+        if (name.Length > MaxNameLength && PythonText.CodePoints(name) > MaxNameLength)
+        {
+            Invalid(field, $"ensure this value has at most {MaxNameLength} characters");
+            return null;
+        }
+
         if (!matches(name))
         {
             Invalid(field, $"string does not match regex \"{pattern}\"");
+            return null;
+        }
+
+        if (PythonText.HasControlOrFormatCharacters(name))
+        {
+            Invalid(field, "string contains control or formatting characters");
             return null;
         }
 
@@ -142,6 +157,13 @@ internal static class PythonText
 
         return true;
     }
+
+    /// <summary>The length as Python counts it: code points, so an astral character is one.</summary>
+    public static int CodePoints(string value) => value.EnumerateRunes().Count();
+
+    /// <summary>Unicode categories Cc and Cf: control characters, zero-width and bidirectional controls.</summary>
+    public static bool HasControlOrFormatCharacters(string value) =>
+        value.EnumerateRunes().Any(rune => Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format);
 
     /// <summary><c>^[ -~]+$</c>: printable ASCII.</summary>
     public static bool IsPrintableAscii(string value) => value.Length > 0 && value.All(c => c is >= ' ' and <= '~');
