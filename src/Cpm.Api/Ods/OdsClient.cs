@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Cpm.Api.Telemetry;
 using Microsoft.Extensions.Options;
@@ -30,13 +31,18 @@ internal enum OdsVerdict
 /// </summary>
 internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes knownGood, CpmMetrics metrics, IOptions<OdsOptions> options, ILogger<OdsClient> logger)
 {
+    private const int MaxCodeLength = 32;
+
+    private static readonly SearchValues<char> CodeCharacters =
+        SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     public string UrlFor(string odsCode) => $"{options.Value.BaseUrl.TrimEnd('/')}/{odsCode}";
 
     public async Task<OdsVerdict> CheckAsync(string odsCode, CancellationToken cancellationToken)
     {
-        // "." and ".." would be read as path steps, asking ODS about its collection or root
-        // (which answer 200) instead of an organisation.
-        if (string.IsNullOrWhiteSpace(odsCode) || odsCode is "." or "..")
+        // No real code has another shape; anything else (blank, a path step, a query, a megabyte)
+        // would only cost ODS a request, and its 4xx must not count against anyone else's creates.
+        if (!IsWellFormed(odsCode))
         {
             return OdsVerdict.Invalid;
         }
@@ -56,6 +62,10 @@ internal sealed partial class OdsClient(HttpClient http, KnownGoodOdsCodes known
 
         return verdict;
     }
+
+    /// <summary>1 to 32 ASCII letters and digits.</summary>
+    public static bool IsWellFormed(string odsCode) =>
+        odsCode.Length is > 0 and <= MaxCodeLength && !odsCode.AsSpan().ContainsAnyExcept(CodeCharacters);
 
     private async Task<OdsVerdict> AskAsync(string odsCode, CancellationToken cancellationToken)
     {
