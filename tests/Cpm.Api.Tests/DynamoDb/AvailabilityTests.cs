@@ -33,6 +33,25 @@ public sealed class AvailabilityTests(DynamoDbFaultService service) : IClassFixt
     }
 
     [Fact]
+    public async Task ReadinessNeedsNoKeyAndSaysOnlyWhetherTheServiceIsReady()
+    {
+        var probe = service.Client(apiKey: null, version: null);
+        var ready = await probe.GetAsync("/_ready");
+        service.Faults.Down = true;
+        try
+        {
+            var down = await probe.GetAsync("/_ready");
+
+            Assert.Equal("""{"code": "OK", "message": "Ready"}""", ready.Body);
+            down.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE", "Not ready");
+        }
+        finally
+        {
+            service.Faults.Down = false;
+        }
+    }
+
+    [Fact]
     public async Task OutageIsServiceUnavailableForReadsAndWritesAndWritesNothing()
     {
         var ods = Unique.OdsCode();
