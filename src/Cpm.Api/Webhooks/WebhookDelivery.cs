@@ -62,7 +62,7 @@ internal sealed partial class WebhookDelivery(
             catch (Exception failure) when (failure is not OperationCanceledException)
             {
                 // A storage hiccup must not stop the host: wait, then carry on from the recorded cursor.
-                LogStorageFailure(subscription.Url, failure.Message);
+                LogStorageFailure(subscription.LoggedUrl, failure.Message);
                 cursor = null;
                 await Task.Delay(options.Value.MaxRetryDelay, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
@@ -103,11 +103,11 @@ internal sealed partial class WebhookDelivery(
                     return;
                 }
 
-                LogRetry(sequenced.Sequence, subscription.Url, attempt, $"HTTP {(int)response.StatusCode}");
+                LogRetry(sequenced.Sequence, subscription.LoggedUrl, attempt, $"HTTP {(int)response.StatusCode}");
             }
             catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
             {
-                LogRetry(sequenced.Sequence, subscription.Url, attempt, failure.Message);
+                LogRetry(sequenced.Sequence, subscription.LoggedUrl, attempt, failure.Message);
             }
 
             await Task.Delay(delay, time, stoppingToken);
@@ -128,10 +128,14 @@ internal static class WebhookServiceCollectionExtensions
     {
         services.AddOptions<WebhookOptions>()
             .Bind(configuration.GetSection(WebhookOptions.Section))
-            .Validate(options => options.Subscriptions.All(s => Uri.TryCreate(s.Url, UriKind.Absolute, out _) && !string.IsNullOrEmpty(s.Secret)),
-                "Each Webhooks:Subscriptions entry needs an absolute Url and a Secret.")
+            .Validate(options => options.Subscriptions.All(s => s.HasHttpUrl && !string.IsNullOrEmpty(s.Secret)),
+                "Each Webhooks:Subscriptions entry needs an absolute http or https Url and a Secret.")
             .ValidateOnStart();
-        services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+
+        // A redirect is a failed attempt, retried: following it would re-send the signed body to
+        // wherever the receiver points, or count a 302 as delivered when the event never arrived.
+        services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddHostedService<WebhookDelivery>();
         return services;
     }

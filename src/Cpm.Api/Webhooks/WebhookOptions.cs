@@ -20,4 +20,12 @@ internal sealed class WebhookSubscription
     public string Url { get; set; } = "";
 
     public string Secret { get; set; } = "";
+
+    /// <summary>Absolute <c>http</c> or <c>https</c>: the only URLs delivery may POST to.</summary>
+    public bool HasHttpUrl => Uri.TryCreate(Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+
+    /// <summary>The URL as logs show it: without any <c>user:password@</c>.</summary>
+    public string LoggedUrl => Uri.TryCreate(Url, UriKind.Absolute, out var uri)
+        ? uri.GetComponents(UriComponents.AbsoluteUri & ~UriComponents.UserInfo, UriFormat.UriEscaped)
+        : "(invalid URL)";
 }
