@@ -13,6 +13,9 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Scopes, IReadOnl
 
     private static readonly object ItemKey = new();
 
+    /// <summary>The name of the plain key at <paramref name="index"/> of <c>Auth:ApiKeys</c>.</summary>
+    public static string PlainKeyName(int index) => $"apikey-{index}";
+
     public static Caller? Find(HttpContext context) => context.Items.TryGetValue(ItemKey, out var caller) ? caller as Caller : null;
 
     public static Caller Current(HttpContext context) =>
@@ -37,7 +40,7 @@ internal sealed class CallerDirectory
         var plainKeyScopes = new HashSet<string>([Caller.ReadScope, Caller.WriteScope], StringComparer.Ordinal);
         _callers =
         [
-            .. options.Value.ApiKeys.Select((key, index) => (Hash(key), new Caller($"apikey-{index}", plainKeyScopes, null))),
+            .. options.Value.ApiKeys.Select((key, index) => (Hash(key), new Caller(Caller.PlainKeyName(index), plainKeyScopes, null))),
             .. options.Value.Clients.Select(client => (
                 Convert.FromHexString(client.KeyHash),
                 new Caller(
