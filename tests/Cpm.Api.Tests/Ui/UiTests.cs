@@ -272,6 +272,24 @@ public sealed partial class UiTests(UiService service, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ASearchOpenedFromALinkOrAReloadShowsItsResults()
+    {
+        var api = service.Api();
+        var odsCode = Unique.OdsCode();
+        var team = await api.CreateTeamAsync(odsCode, "Linked Team");
+        var product = (await api.CreateProductAsync(team["id"]!.GetValue<string>(), "Linked Product"))["id"]!.GetValue<string>();
+        await EnterKeyAsync();
+
+        await GoAsync($"ui/search.html?organisation={odsCode}");
+        await Expect(_page.Locator("#products-table")).ToContainTextAsync(product);
+
+        await _page.ReloadAsync();
+        await Expect(_page.Locator("#products-table")).ToContainTextAsync(product);
+        await GoAsync($"ui/search.html?team={team["id"]}");
+        await Expect(_page.GetByRole(AriaRole.Heading, new() { Name = "Products of Linked Team" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task OpeningAProductByIdShowsItsDetailsAndAnUnknownIdAtTheField()
     {
         var api = service.Api();

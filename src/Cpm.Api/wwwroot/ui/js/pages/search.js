@@ -57,7 +57,11 @@ async function show(search, value, moveFocus) {
     }
 }
 
-const productsOf = body => body.results.flatMap(org => org.product_teams.flatMap(entry => entry.products));
+// Function declarations, not consts: the search in the address runs at module start, before a
+// const further down would be initialised.
+function productsOf(body) {
+    return body.results.flatMap(org => org.product_teams.flatMap(entry => entry.products));
+}
 
 async function byTeam(value) {
     const team = await api('GET', apiPath`ProductTeam/${value}`);
@@ -126,6 +130,10 @@ async function byOrganisation(value) {
     ];
 }
 
-const resultsHeading = text => h('h2', { id: 'results-heading', tabindex: '-1' }, text);
+function resultsHeading(text) {
+    return h('h2', { id: 'results-heading', tabindex: '-1' }, text);
+}
 
-const count = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+function count(n, noun) {
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
