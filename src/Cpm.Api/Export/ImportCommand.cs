@@ -1,13 +1,11 @@
-using Cpm.Api.Http;
-using Cpm.Api.Products;
-using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
 
 namespace Cpm.Api.Export;
 
 /// <summary>
 /// <c>dotnet Cpm.Api.dll import FILE [--Storage:...]</c>: loads an export into an empty store of
-/// the configured kind, keeping ids, timestamps, versions and history, then exits.
+/// the configured kind, keeping ids, timestamps, versions and history, then exits. A file with any
+/// bad line is refused whole (exit 1), naming each line; a store that is not empty, exit 2.
 /// </summary>
 internal static class ImportCommand
 {
@@ -15,45 +13,27 @@ internal static class ImportCommand
 
     public static async Task<int> RunAsync(IServiceProvider services, string path, TextWriter output)
     {
-        var teams = new List<ProductTeam>();
-        var products = new List<Product>();
-        var events = new List<ChangeEvent>();
-        var lineNumber = 0;
-        foreach (var text in await File.ReadAllLinesAsync(path))
+        if (!File.Exists(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                continue;
-            }
-
-            try
-            {
-                var line = (JsonDict)PythonJsonParser.Parse(text)!;
-                switch (line["kind"])
-                {
-                    case ExportFormat.TeamKind: teams.Add(ExportFormat.ReadTeam(line)); break;
-                    case ExportFormat.ProductKind: products.Add(ExportFormat.ReadProduct(line)); break;
-                    case ExportFormat.EventKind: events.Add(ExportFormat.ReadEvent(line)); break;
-                    default: throw new FormatException($"unknown kind '{line["kind"]}'");
-                }
-            }
-            catch (Exception failure) when (failure is FormatException or InvalidJsonException or InvalidCastException or KeyNotFoundException)
-            {
-                await output.WriteLineAsync($"{path}:{lineNumber}: {failure.Message}");
-                return 1;
-            }
+            await output.WriteLineAsync($"{path}: no such file");
+            return 1;
         }
 
-        if (Inconsistency(teams, products) is { } inconsistent)
+        var file = await ImportFile.ReadAsync(path, CancellationToken.None);
+        if (file.Problems.Count > 0)
         {
-            await output.WriteLineAsync($"{path}: {inconsistent}");
+            foreach (var problem in file.Problems)
+            {
+                await output.WriteLineAsync($"{path}: {problem}");
+            }
+
+            await output.WriteLineAsync($"{path}: refused, nothing was imported ({file.Problems.Count} bad lines)");
             return 1;
         }
 
         try
         {
-            await services.GetRequiredService<ICpmStore>().ImportAsync(teams, products, events, CancellationToken.None);
+            await services.GetRequiredService<ICpmStore>().ImportAsync(file.Teams, file.Products, file.Events, CancellationToken.None);
         }
         catch (InvalidOperationException refused)
         {
@@ -61,30 +41,7 @@ internal static class ImportCommand
             return 2;
         }
 
-        await output.WriteLineAsync($"Imported {teams.Count} teams, {products.Count} products and {events.Count} events from {path}.");
+        await output.WriteLineAsync($"Imported {file.Teams.Count} teams, {file.Products.Count} products and {file.Events.Count} events from {path}.");
         return 0;
-    }
-
-    /// <summary>
-    /// What the API guarantees and the stores rely on (search groups a team's products under the
-    /// team's organisation): every product's team is in the file and has the product's ODS code.
-    /// </summary>
-    private static string? Inconsistency(List<ProductTeam> teams, List<Product> products)
-    {
-        var organisations = teams.ToDictionary(team => team.Id, team => team.OdsCode, StringComparer.Ordinal);
-        foreach (var product in products)
-        {
-            if (!organisations.TryGetValue(product.TeamId, out var odsCode))
-            {
-                return $"product {product.Id} belongs to team {product.TeamId}, which is not in the file";
-            }
-
-            if (odsCode != product.OdsCode)
-            {
-                return $"product {product.Id} has ods_code '{product.OdsCode}' but its team {product.TeamId} has '{odsCode}'";
-            }
-        }
-
-        return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
@@ -59,6 +60,13 @@ internal sealed class RandomProductIdCandidates : IProductIdCandidates
 internal sealed class ProductIdGenerator(IOptions<ProductIdOptions> options, IProductIdCandidates candidates)
 {
     public const string Alphabet = "ACDEFGHJKLMNPRTUVWXY34679";
+
+    private static readonly SearchValues<char> AlphabetValues = SearchValues.Create(Alphabet);
+
+    /// <summary><c>P.</c>, three characters of the alphabet, <c>-</c>, three more.</summary>
+    public static bool IsProductId(string id) =>
+        id.Length == 9 && id.StartsWith("P.", StringComparison.Ordinal) && id[5] == '-'
+        && !id.AsSpan(2, 3).ContainsAnyExcept(AlphabetValues) && !id.AsSpan(6, 3).ContainsAnyExcept(AlphabetValues);
 
     private readonly HashSet<string> _reserved = ProductIdOptions.ReadReserved(options.Value.ReservedFile, out var problem)
         ?? throw new InvalidOperationException($"ProductIds:ReservedFile cannot be read: {problem}");
