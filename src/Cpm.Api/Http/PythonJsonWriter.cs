@@ -117,7 +117,18 @@ internal sealed class PythonJsonWriter
         return this;
     }
 
+    /// <summary>Characters written so far (and bytes: the text is ASCII).</summary>
+    public int Length => _text.Length;
+
     public override string ToString() => _text.ToString();
+
+    /// <summary>The bytes written so far, cleared from the writer, which carries on where it was.</summary>
+    public byte[] TakeUtf8Bytes()
+    {
+        var bytes = ToUtf8Bytes();
+        _text.Clear();
+        return bytes;
+    }
 
     /// <summary>The text is ASCII (everything else is escaped): one byte a character, encoded straight from the builder.</summary>
     public byte[] ToUtf8Bytes()

@@ -1,5 +1,6 @@
 using Cpm.Api.Auth;
 using Cpm.Api.Docs;
+using Cpm.Api.Events;
 using Cpm.Api.Http;
 using Cpm.Api.Ods;
 using Cpm.Api.Storage;
@@ -14,6 +15,9 @@ internal static class ProductTeamEndpoints
     private const string OrganisationCode = "organisation_code";
     private const string AliasTaken = "Item already exists";
     private const string ExampleId = "808a36db-a52a-4130-b71e-d9cbcbaed15b";
+
+    // Teams read from the store at a time for a listing without limit, which is sent in pieces.
+    private const int StreamedPage = 500;
 
     public static RouteGroupBuilder MapProductTeams(this IEndpointRouteBuilder routes)
     {
@@ -59,7 +63,7 @@ internal static class ProductTeamEndpoints
             .WithErrors(notFound, new(ErrorCodes.Conflict, NotDeleted(ExampleId)), new(ErrorCodes.Conflict, AliasNowTaken(ExampleId)))
             .Idempotent();
         group.MapGet("/{product_team_id}/History", HistoryAsync)
-            .WithSummary("The team's events, oldest first (by id, or by alias while the team is live)")
+            .WithSummary("The team's events, oldest first (by id, or by alias while the team is live); limit and cursor page it")
             .Produces<HistoryBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(notFound);
         return group;
@@ -131,19 +135,41 @@ internal static class ProductTeamEndpoints
             return ApiResults.Errors(model.Errors);
         }
 
-        var teams = await store.ListTeamsAsync(odsCode!, page?.After?[0], page is null ? null : page.Limit + 1, cancellationToken);
+        if (page is null)
+        {
+            return JsonPieces.Result(async (pieces, token) =>
+            {
+                pieces.Json.StartObject().Key("results").StartArray();
+                string? after = null;
+                while (true)
+                {
+                    var teams = await store.ListTeamsAsync(odsCode!, after, StreamedPage, token);
+                    foreach (var team in teams)
+                    {
+                        team.WriteTo(pieces.Json);
+                    }
+
+                    await pieces.FlushIfFullAsync(token);
+                    if (teams.Count < StreamedPage)
+                    {
+                        break;
+                    }
+
+                    after = teams[^1].Id;
+                }
+
+                pieces.Json.EndArray().EndObject();
+            });
+        }
+
+        var found = await store.ListTeamsAsync(odsCode!, page.After?[0], page.Limit + 1, cancellationToken);
         var json = new PythonJsonWriter().StartObject().Key("results").StartArray();
-        foreach (var team in teams.Take(page?.Limit ?? teams.Count))
+        foreach (var team in found.Take(page.Limit))
         {
             team.WriteTo(json);
         }
 
-        json.EndArray();
-        if (page is not null)
-        {
-            json.Property("next_cursor", teams.Count > page.Limit ? Paging.Encode(scope, teams[page.Limit - 1].Id) : null);
-        }
-
+        json.EndArray().Property("next_cursor", found.Count > page.Limit ? Paging.Encode(scope, found[page.Limit - 1].Id) : null);
         return ApiResults.Json(StatusCodes.Status200OK, json.EndObject());
     }
 
@@ -237,11 +263,16 @@ internal static class ProductTeamEndpoints
         };
     }
 
-    private static async Task<IResult> HistoryAsync([FromRoute(Name = "product_team_id")] string teamKey, ICpmStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> HistoryAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
     {
+        if (HistoryQuery.Read(request, ChangeEvent.TeamEntity, teamKey, out var invalid) is not { } query)
+        {
+            return invalid!;
+        }
+
         var team = await store.FindTeamAsync(teamKey, cancellationToken) ?? await store.GetTeamAsync(teamKey, cancellationToken);
         return team is not null
-            ? ApiResults.Json(StatusCodes.Status200OK, ChangeEvent.WriteEvents(new PythonJsonWriter(), await store.GetHistoryAsync(ChangeEvent.TeamEntity, team.Id, cancellationToken)))
+            ? await query.AnswerAsync(store, ChangeEvent.TeamEntity, team.Id, cancellationToken)
             : ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
     }
 

@@ -1,5 +1,6 @@
 using Cpm.Api.Auth;
 using Cpm.Api.Docs;
+using Cpm.Api.Events;
 using Cpm.Api.Http;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
@@ -15,6 +16,9 @@ internal static class ProductEndpoints
 
     // A clash in 244 million is rare; ten in a row means something is wrong with the store.
     private const int MaxIdAttempts = 10;
+
+    // Products read from the store at a time for a search without limit, which is sent in pieces.
+    private const int StreamedPage = 500;
 
     public static void MapProducts(this IEndpointRouteBuilder routes)
     {
@@ -65,7 +69,7 @@ internal static class ProductEndpoints
             .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(notFound);
         products.MapGet("/{product_id}/History", HistoryAsync)
-            .WithSummary("The product's events, oldest first, deleted products included")
+            .WithSummary("The product's events, oldest first, deleted products included; limit and cursor page it")
             .Produces<HistoryBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(notFound);
     }
@@ -246,10 +250,17 @@ internal static class ProductEndpoints
         };
     }
 
-    private static async Task<IResult> HistoryAsync([FromRoute(Name = "product_id")] string productId, ICpmStore store, CancellationToken cancellationToken) =>
-        await store.GetProductAsync(productId, cancellationToken) is not null
-            ? ApiResults.Json(StatusCodes.Status200OK, ChangeEvent.WriteEvents(new PythonJsonWriter(), await store.GetHistoryAsync(ChangeEvent.ProductEntity, productId, cancellationToken)))
+    private static async Task<IResult> HistoryAsync([FromRoute(Name = "product_id")] string productId, HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
+    {
+        if (HistoryQuery.Read(request, ChangeEvent.ProductEntity, productId, out var invalid) is not { } query)
+        {
+            return invalid!;
+        }
+
+        return await store.GetProductAsync(productId, cancellationToken) is not null
+            ? await query.AnswerAsync(store, ChangeEvent.ProductEntity, productId, cancellationToken)
             : ApiResults.NotFound(Product.NotFoundMessage(productId));
+    }
 
     private static async Task<IResult> SearchAsync(HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
     {
@@ -269,15 +280,44 @@ internal static class ProductEndpoints
             filter = ProductFilter.ByTeam(team.Id);
         }
 
-        var after = page?.After is [var teamId, var productId] ? new ProductPosition(teamId, productId) : null;
-        IReadOnlyList<Product> products = filter is null ? [] : await store.FindProductsAsync(filter, after, page is null ? null : page.Limit + 1, cancellationToken);
-        var json = ProductSearch.WriteResults(new PythonJsonWriter().StartObject(), products, Math.Min(products.Count, page?.Limit ?? products.Count));
-        if (page is not null)
+        if (page is null)
         {
-            var last = products.Count > page.Limit ? products[page.Limit - 1] : null;
-            json.Property("next_cursor", last is null ? null : Paging.Encode(ProductSearch.Scope(parameter, value), last.TeamId, last.Id));
+            return JsonPieces.Result(async (pieces, token) =>
+            {
+                var results = new ProductSearch.ResultsWriter(pieces.Json.StartObject());
+                ProductPosition? after = null;
+                while (filter is not null)
+                {
+                    var products = await store.FindProductsAsync(filter, after, StreamedPage, token);
+                    foreach (var product in products)
+                    {
+                        results.Add(product);
+                    }
+
+                    await pieces.FlushIfFullAsync(token);
+                    if (products.Count < StreamedPage)
+                    {
+                        break;
+                    }
+
+                    after = new ProductPosition(products[^1].TeamId, products[^1].Id);
+                }
+
+                results.End().EndObject();
+            });
         }
 
+        var start = page.After is [var teamId, var productId] ? new ProductPosition(teamId, productId) : null;
+        IReadOnlyList<Product> found = filter is null ? [] : await store.FindProductsAsync(filter, start, page.Limit + 1, cancellationToken);
+        var json = new PythonJsonWriter().StartObject();
+        var pageResults = new ProductSearch.ResultsWriter(json);
+        foreach (var product in found.Take(page.Limit))
+        {
+            pageResults.Add(product);
+        }
+
+        var last = found.Count > page.Limit ? found[page.Limit - 1] : null;
+        pageResults.End().Property("next_cursor", last is null ? null : Paging.Encode(ProductSearch.Scope(parameter, value), last.TeamId, last.Id));
         return ApiResults.Json(StatusCodes.Status200OK, json.EndObject());
     }
 

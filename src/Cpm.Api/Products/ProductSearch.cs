@@ -30,34 +30,60 @@ internal static class ProductSearch
     public static string Scope(string parameter, string value) => $"products:{parameter}:{value}";
 
     /// <summary>
-    /// The first <paramref name="count"/> products, grouped by organisation and team. They come in
-    /// organisation, team id, product id order, so each group is one run of neighbours.
+    /// Writes <c>"results"</c>: products grouped by organisation and team. They arrive in
+    /// organisation, team id, product id order, so each group is one run of neighbours, and a
+    /// group is closed as soon as the next product is outside it.
     /// </summary>
-    public static PythonJsonWriter WriteResults(PythonJsonWriter json, IReadOnlyList<Product> products, int count)
+    internal sealed class ResultsWriter
     {
-        json.Key("results").StartArray();
-        for (var i = 0; i < count;)
+        private readonly PythonJsonWriter _json;
+        private Product? _previous;
+
+        public ResultsWriter(PythonJsonWriter json)
         {
-            var organisation = products[i].OdsCode;
-            json.StartObject().Property("org_code", organisation).Key("product_teams").StartArray();
-            while (i < count && products[i].OdsCode == organisation)
-            {
-                var first = products[i];
-                json.StartObject()
-                    .Property("product_team_id", first.TeamAlias)
-                    .Property("cpm_product_team_id", first.TeamId)
-                    .Key("products").StartArray();
-                for (; i < count && products[i].OdsCode == organisation && products[i].TeamId == first.TeamId; i++)
-                {
-                    products[i].WriteTo(json);
-                }
-
-                json.EndArray().EndObject();
-            }
-
-            json.EndArray().EndObject();
+            _json = json;
+            json.Key("results").StartArray();
         }
 
-        return json.EndArray();
+        public void Add(Product product)
+        {
+            var sameOrganisation = _previous?.OdsCode == product.OdsCode;
+            var sameTeam = sameOrganisation && _previous!.TeamId == product.TeamId;
+            if (_previous is not null && !sameTeam)
+            {
+                _json.EndArray().EndObject();
+            }
+
+            if (_previous is not null && !sameOrganisation)
+            {
+                _json.EndArray().EndObject();
+            }
+
+            if (!sameOrganisation)
+            {
+                _json.StartObject().Property("org_code", product.OdsCode).Key("product_teams").StartArray();
+            }
+
+            if (!sameTeam)
+            {
+                _json.StartObject()
+                    .Property("product_team_id", product.TeamAlias)
+                    .Property("cpm_product_team_id", product.TeamId)
+                    .Key("products").StartArray();
+            }
+
+            product.WriteTo(_json);
+            _previous = product;
+        }
+
+        public PythonJsonWriter End()
+        {
+            if (_previous is not null)
+            {
+                _json.EndArray().EndObject().EndArray().EndObject();
+            }
+
+            return _json.EndArray();
+        }
     }
 }

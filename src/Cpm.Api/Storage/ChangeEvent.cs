@@ -83,18 +83,6 @@ internal sealed record ChangeEvent(
         return WriteChanges(json, Changes).EndObject();
     }
 
-    /// <summary><c>{"events": [...]}</c>, as history answers.</summary>
-    public static PythonJsonWriter WriteEvents(PythonJsonWriter json, IEnumerable<ChangeEvent> events)
-    {
-        json.StartObject().Key("events").StartArray();
-        foreach (var change in events)
-        {
-            change.WriteTo(json);
-        }
-
-        return json.EndArray().EndObject();
-    }
-
     public static PythonJsonWriter WriteChanges(PythonJsonWriter json, IReadOnlyList<FieldChange> changes)
     {
         json.StartArray();

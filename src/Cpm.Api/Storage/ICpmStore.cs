@@ -54,8 +54,11 @@ internal interface ICpmStore
     /// </summary>
     Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken);
 
-    /// <summary>One entity's events, oldest first.</summary>
-    Task<IReadOnlyList<ChangeEvent>> GetHistoryAsync(string entityType, string entityId, CancellationToken cancellationToken);
+    /// <summary>
+    /// One entity's events, oldest first, after a position in its history (0: from the start), at
+    /// most <paramref name="limit"/>; each carries its position, to resume from.
+    /// </summary>
+    Task<IReadOnlyList<SequencedEvent>> GetHistoryAsync(string entityType, string entityId, long afterPosition, int limit, CancellationToken cancellationToken);
 
     /// <summary>Events in commit order after a sequence number (0: from the beginning).</summary>
     Task<IReadOnlyList<SequencedEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken);

@@ -21,6 +21,10 @@ public sealed class DynamoDbCallerTests(DynamoDbService service) : CallerTests(s
 
 public sealed class DynamoDbLargeRegisterTests(DynamoDbService service) : LargeRegisterTests(service), IClassFixture<DynamoDbService>;
 
+public sealed class DynamoDbLargeAnswerTests(DynamoDbService service) : LargeAnswerTests(service), IClassFixture<DynamoDbService>;
+
+public sealed class DynamoDbHardeningTests(DynamoDbService service) : HardeningTests(service), IClassFixture<DynamoDbService>;
+
 public sealed class DynamoDbExportImportTests(DynamoDbService service) : ExportImportTests(service), IClassFixture<DynamoDbService>;
 
 public sealed class DynamoDbTimestampTests(DynamoDbPinnedClockService service) : TimestampTests(service), IClassFixture<DynamoDbPinnedClockService>;

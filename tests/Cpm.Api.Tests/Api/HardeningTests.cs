@@ -164,6 +164,60 @@ public abstract class HardeningTests(CpmService service)
         await _client.CreateTeamAsync();
     }
 
+    [Fact]
+    public async Task HistoryPagesWithLimitAndCursorAndIsUnchangedWithoutThem()
+    {
+        var team = (string)(await _client.CreateTeamAsync())["id"]!;
+        for (var rename = 1; rename <= 4; rename++)
+        {
+            (await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{team}", $$"""{"name": "Name {{rename}}"}""", ("If-Match", "*"))).AssertStatus(HttpStatusCode.OK);
+        }
+
+        var whole = await _client.GetAsync($"/ProductTeam/{team}/History");
+        var walked = new List<string>();
+        var pages = new List<string?>();
+        string? cursor = null;
+        do
+        {
+            var page = await _client.GetAsync($"/ProductTeam/{team}/History?limit=2{(cursor is null ? "" : $"&cursor={cursor}")}");
+            page.AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(["events", "next_cursor"], page.Json().Select(property => property.Key));
+            walked.AddRange(page.Json()["events"]!.AsArray().Select(e => e!.ToJsonString()));
+            cursor = (string?)page.Json()["next_cursor"];
+            pages.Add(cursor);
+        }
+        while (cursor is not null);
+
+        Assert.Equal(["events"], whole.Json().Select(property => property.Key));
+        Assert.Equal(whole.Json()["events"]!.AsArray().Select(e => e!.ToJsonString()), walked);
+        Assert.Equal(5, walked.Count);
+        Assert.Equal(3, pages.Count);
+    }
+
+    [Fact]
+    public async Task HistoryRefusesBadLimitsForgedOrForeignCursorsAndUnknownParameters()
+    {
+        var team = (string)(await _client.CreateTeamAsync())["id"]!;
+        var product = (string)(await _client.CreateProductAsync(team))["id"]!;
+        (await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{team}", """{"name": "Again"}""", ("If-Match", "*"))).AssertStatus(HttpStatusCode.OK);
+        var teamCursor = (string)(await _client.GetAsync($"/ProductTeam/{team}/History?limit=1")).Json()["next_cursor"]!;
+
+        (await _client.GetAsync($"/ProductTeam/{team}/History?limit=0"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.limit: ensure this value is greater than or equal to 1");
+        (await _client.GetAsync($"/Product/{product}/History?limit=1001"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.limit: ensure this value is less than or equal to 1000");
+        (await _client.GetAsync($"/ProductTeam/{team}/History?cursor={teamCursor}"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.__root__: cursor requires limit");
+        (await _client.GetAsync($"/Product/{product}/History?limit=1&cursor={teamCursor}"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.cursor: invalid cursor");
+        (await _client.GetAsync($"/ProductTeam/{team}/History?limit=1&cursor={teamCursor}x"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.cursor: invalid cursor");
+        (await _client.GetAsync($"/ProductTeam/{team}/History?since=yesterday"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.since: extra fields not permitted");
+        (await _client.GetAsync("/ProductTeam/no-such-team/History?limit=0"))
+            .AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "HistoryQueryParams.limit: ensure this value is greater than or equal to 1");
+    }
+
     private async Task<Reply> SendAsync(HttpMethod method, string path, string body, string? contentType, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method, path) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
@@ -198,5 +252,3 @@ public abstract class HardeningTests(CpmService service)
 }
 
 public sealed class SqliteHardeningTests(SqliteService service) : HardeningTests(service), IClassFixture<SqliteService>;
-
-public sealed class DynamoDbHardeningTests(DynamoDbService service) : HardeningTests(service), IClassFixture<DynamoDbService>;

@@ -7,49 +7,38 @@ namespace Cpm.Api.Storage.DynamoDb;
 /// <summary>History, the change feed, remembered answers and webhook cursors: rows read by key or by one partition, consistently.</summary>
 internal sealed partial class DynamoDbStore
 {
-    public Task<IReadOnlyList<ChangeEvent>> GetHistoryAsync(string entityType, string entityId, CancellationToken cancellationToken) =>
-        CallAsync<IReadOnlyList<ChangeEvent>>(async () =>
-        {
-            if (!IsStorableKey(entityId))
-            {
-                return [];
-            }
-
-            var rows = await QueryAsync(new QueryRequest
-            {
-                TableName = _table,
-                ConsistentRead = true,
-                KeyConditionExpression = "#pk = :history",
-                ExpressionAttributeNames = new() { ["#pk"] = Pk },
-                ExpressionAttributeValues = new() { [":history"] = S(HistoryKey(entityType, entityId)) },
-            }, cancellationToken);
-            return [.. rows.Select(ReadEvent)];
-        }, cancellationToken);
+    public Task<IReadOnlyList<SequencedEvent>> GetHistoryAsync(string entityType, string entityId, long afterPosition, int limit, CancellationToken cancellationToken) =>
+        CallAsync(async () => IsStorableKey(entityId)
+            ? await ReadSequenceAsync(HistoryKey(entityType, entityId), afterPosition, limit, cancellationToken)
+            : [], cancellationToken);
 
     public Task<IReadOnlyList<SequencedEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) =>
-        CallAsync<IReadOnlyList<SequencedEvent>>(async () =>
-        {
-            var events = new List<SequencedEvent>();
-            var request = new QueryRequest
-            {
-                TableName = _table,
-                ConsistentRead = true,
-                KeyConditionExpression = "#pk = :feed AND #sk > :after",
-                ExpressionAttributeNames = new() { ["#pk"] = Pk, ["#sk"] = Sk },
-                ExpressionAttributeValues = new() { [":feed"] = S(EventFeedKey), [":after"] = S(SequenceNumber(afterSequence)) },
-            };
-            do
-            {
-                // A page stops at 1 MB, so a large limit may take several.
-                request.Limit = limit - events.Count;
-                var response = await client.QueryAsync(request, cancellationToken);
-                events.AddRange((response.Items ?? []).Select(ReadSequencedEvent));
-                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-            }
-            while (request.ExclusiveStartKey is not null && events.Count < limit);
+        CallAsync(() => ReadSequenceAsync(EventFeedKey, afterSequence, limit, cancellationToken), cancellationToken);
 
-            return events;
-        }, cancellationToken);
+    /// <summary>Event rows of one partition (the feed, or an entity's history) after a sequence number, in order.</summary>
+    private async Task<IReadOnlyList<SequencedEvent>> ReadSequenceAsync(string partition, long after, int limit, CancellationToken cancellationToken)
+    {
+        var events = new List<SequencedEvent>();
+        var request = new QueryRequest
+        {
+            TableName = _table,
+            ConsistentRead = true,
+            KeyConditionExpression = "#pk = :partition AND #sk > :after",
+            ExpressionAttributeNames = new() { ["#pk"] = Pk, ["#sk"] = Sk },
+            ExpressionAttributeValues = new() { [":partition"] = S(partition), [":after"] = S(SequenceNumber(after)) },
+        };
+        do
+        {
+            // A page stops at 1 MB, so a large limit may take several.
+            request.Limit = limit - events.Count;
+            var response = await client.QueryAsync(request, cancellationToken);
+            events.AddRange((response.Items ?? []).Select(ReadSequencedEvent));
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null && events.Count < limit);
+
+        return events;
+    }
 
     public Task<StoredResponse?> FindResponseAsync(string caller, string requestId, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         CallAsync(async () =>

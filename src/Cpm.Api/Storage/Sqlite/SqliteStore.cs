@@ -242,13 +242,13 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             return await ReadAllAsync(command, ReadProduct, cancellationToken);
         });
 
-    public Task<IReadOnlyList<ChangeEvent>> GetHistoryAsync(string entityType, string entityId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<SequencedEvent>> GetHistoryAsync(string entityType, string entityId, long afterPosition, int limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
             using var command = Command(connection, null,
-                $"SELECT {EventColumns} FROM events WHERE entity_type = $type AND entity_id = $id ORDER BY seq",
-                ("$type", entityType), ("$id", entityId));
-            return await ReadAllAsync(command, reader => ReadEvent(reader).Event, cancellationToken);
+                $"SELECT {EventColumns} FROM events WHERE entity_type = $type AND entity_id = $id AND seq > $after ORDER BY seq LIMIT $limit",
+                ("$type", entityType), ("$id", entityId), ("$after", afterPosition), ("$limit", limit));
+            return await ReadAllAsync(command, ReadEvent, cancellationToken);
         });
 
     public Task<IReadOnlyList<SequencedEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) =>

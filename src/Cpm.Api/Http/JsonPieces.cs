@@ -1,0 +1,59 @@
+namespace Cpm.Api.Http;
+
+/// <summary>
+/// A 200 answer whose size grows with the data (search, listing, history), written in bounded
+/// pieces: an answer that stays under <see cref="PieceSize"/> goes out whole with its
+/// <c>Content-Length</c>, as before; a larger one is sent chunked while it is built, so memory per
+/// request does not grow with the answer.
+/// </summary>
+internal sealed class JsonPieces(HttpResponse response)
+{
+    public const int PieceSize = 64 * 1024;
+
+    private bool _started;
+
+    public PythonJsonWriter Json { get; } = new();
+
+    /// <summary>Sends what is written so far once it has reached <see cref="PieceSize"/>.</summary>
+    public async ValueTask FlushIfFullAsync(CancellationToken cancellationToken)
+    {
+        if (Json.Length >= PieceSize)
+        {
+            Start(contentLength: null);
+            await response.Body.WriteAsync(Json.TakeUtf8Bytes(), cancellationToken);
+        }
+    }
+
+    private async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        var rest = Json.TakeUtf8Bytes();
+        Start(rest.Length);
+        await response.Body.WriteAsync(rest, cancellationToken);
+    }
+
+    private void Start(long? contentLength)
+    {
+        if (!_started)
+        {
+            _started = true;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = ApiResults.JsonContentType;
+            response.ContentLength = contentLength;
+        }
+    }
+
+    /// <summary>The answer <paramref name="write"/> builds; a failure before the first piece is sent is still an error answer.</summary>
+    public static IResult Result(Func<JsonPieces, CancellationToken, Task> write) => new PiecesResult(write);
+
+    private sealed class PiecesResult(Func<JsonPieces, CancellationToken, Task> write) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => StatusCodes.Status200OK;
+
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var pieces = new JsonPieces(httpContext.Response);
+            await write(pieces, httpContext.RequestAborted);
+            await pieces.CompleteAsync(httpContext.RequestAborted);
+        }
+    }
+}
