@@ -3,7 +3,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 9: paging, idempotent POSTs, scoped callers.</summary>
+/// <summary>docs/API.md sections 11, 14 and 15: paging, idempotent POSTs, scoped callers.</summary>
 public abstract class CallerTests(CpmService service)
 {
     private readonly CpmClient _client = service.Client();

@@ -3,7 +3,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 9: versions and ETags, PATCH, restore, include_deleted, history and the change feed.</summary>
+/// <summary>docs/API.md sections 9, 10 and 12: versions and ETags, PATCH, restore, include_deleted, history and the change feed.</summary>
 public abstract class ChangeTests(CpmService service)
 {
     private readonly CpmClient _client = service.Client();

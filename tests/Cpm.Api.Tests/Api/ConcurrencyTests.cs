@@ -3,7 +3,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 8: concurrent requests never corrupt state.</summary>
+/// <summary>docs/API.md section 8: concurrent requests never corrupt state.</summary>
 public abstract class ConcurrencyTests(CpmService service)
 {
     private readonly CpmClient _client = service.Client();

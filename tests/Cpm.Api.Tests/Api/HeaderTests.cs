@@ -3,7 +3,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract sections 1 (CORS) and 2 (headers): api key, version, request ids.</summary>
+/// <summary>docs/API.md sections 18 (CORS) and 2 (headers): api key, version, request ids.</summary>
 public abstract class HeaderTests(CpmService service)
 {
     private static readonly HashSet<string> RequiredAllowedHeaders =

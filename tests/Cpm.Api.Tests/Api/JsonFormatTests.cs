@@ -4,7 +4,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 3: Python json.dumps output and json.loads error positions.</summary>
+/// <summary>docs/API.md section 3: Python json.dumps output and json.loads error positions.</summary>
 public abstract class JsonFormatTests(CpmService service)
 {
     private readonly CpmClient _client = service.Client();

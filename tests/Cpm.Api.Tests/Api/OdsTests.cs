@@ -4,7 +4,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 7: the ODS organisation check, against a fake ORD server.</summary>
+/// <summary>docs/API.md section 7: the ODS organisation check, against a fake ORD server.</summary>
 public abstract class OdsTests(CpmService service)
 {
     private readonly CpmClient _client = service.Client();

@@ -3,7 +3,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 4, run against every storage adapter.</summary>
+/// <summary>docs/API.md section 4, run against every storage adapter.</summary>
 public abstract class ProductTeamTests(CpmService service)
 {
     private const string Model = "CreateProductTeamIncomingParams";

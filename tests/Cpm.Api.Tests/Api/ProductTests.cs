@@ -3,7 +3,7 @@ using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract sections 5 and 6, run against every storage adapter.</summary>
+/// <summary>docs/API.md sections 5 and 6, run against every storage adapter.</summary>
 public abstract class ProductTests(CpmService service)
 {
     private const string Model = "CreateCpmProductIncomingParams";

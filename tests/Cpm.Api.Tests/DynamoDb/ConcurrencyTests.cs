@@ -5,7 +5,7 @@ using static Cpm.Api.Tests.DynamoDb.RawRows;
 
 namespace Cpm.Api.Tests.DynamoDb;
 
-/// <summary>Concurrent requests against DynamoDB: DynamoDB's transactions and conditions keep them apart (CONTRACT.md section 8).</summary>
+/// <summary>Concurrent requests against DynamoDB: DynamoDB's transactions and conditions keep them apart (docs/API.md section 8, docs/DYNAMODB.md).</summary>
 public sealed class ConcurrencyTests(DynamoDbService service, ITestOutputHelper output) : IClassFixture<DynamoDbService>
 {
     private readonly CpmClient _client = service.Client();

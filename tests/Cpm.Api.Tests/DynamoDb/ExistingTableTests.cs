@@ -10,7 +10,7 @@ using static Cpm.Api.Tests.DynamoDb.RawRows;
 namespace Cpm.Api.Tests.DynamoDb;
 
 /// <summary>
-/// A table as the existing service left it (CONTRACT.md section 8: no version, id or event rows;
+/// A table as the existing service left it (docs/DYNAMODB.md: no version, id or event rows;
 /// deleted rows with space-separated timestamps, deleted products with <c>keys: []</c>, an alias
 /// freed by a tombstone and one left in place), put with the low-level client and served as it is.
 /// </summary>

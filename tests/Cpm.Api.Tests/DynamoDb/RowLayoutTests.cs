@@ -8,7 +8,7 @@ using static Cpm.Api.Tests.DynamoDb.RawRows;
 
 namespace Cpm.Api.Tests.DynamoDb;
 
-/// <summary>The rows our writes leave, attribute by attribute and type by type (CONTRACT.md section 8), read with the low-level client.</summary>
+/// <summary>The rows our writes leave, attribute by attribute and type by type (docs/DYNAMODB.md, Rows), read with the low-level client.</summary>
 public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutputHelper output) : IClassFixture<DynamoDbPinnedClockService>
 {
     private const string Now = "2025-01-30T14:30:18.191643+00:00";

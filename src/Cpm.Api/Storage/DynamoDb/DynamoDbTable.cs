@@ -4,7 +4,7 @@ using Amazon.DynamoDBv2.Model;
 namespace Cpm.Api.Storage.DynamoDb;
 
 /// <summary>
-/// The single table of CONTRACT.md section 8: string keys <c>pk</c>/<c>sk</c> and two GSIs over
+/// The single table in the existing service's layout (docs/DYNAMODB.md): string keys <c>pk</c>/<c>sk</c> and two GSIs over
 /// <c>pk_read_N</c>/<c>sk_read_N</c> projecting everything. Key prefixes name the row kinds.
 /// </summary>
 internal static class DynamoDbTable
