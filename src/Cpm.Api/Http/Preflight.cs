@@ -10,6 +10,12 @@ internal static class Preflight
 {
     private const string AllowedHeaders = "apikey,authorization,content-type,version,if-match,x-request-id,x-correlation-id";
 
+    // Methods the existing service advertises on a route beyond those mapped there; clients' pre-flight checks expect them.
+    private static readonly Dictionary<string, string[]> AdvertisedMethods = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/ProductTeam/{product_team_id}/Product"] = [HttpMethods.Get],
+    };
+
     public static void MapPreflightRequests(this IEndpointRouteBuilder routes)
     {
         var methodsByRoute = routes.DataSources
@@ -21,7 +27,11 @@ internal static class Preflight
 
         foreach (var route in methodsByRoute)
         {
-            var methods = string.Join(',', route.SelectMany(r => r.Methods).Append(HttpMethods.Options).Distinct().Order(StringComparer.Ordinal));
+            var methods = string.Join(',', route.SelectMany(r => r.Methods)
+                .Concat(AdvertisedMethods.GetValueOrDefault(route.Key, []))
+                .Append(HttpMethods.Options)
+                .Distinct()
+                .Order(StringComparer.Ordinal));
             routes.MapMethods(route.Key, [HttpMethods.Options], (HttpResponse response) =>
             {
                 response.Headers.AccessControlAllowMethods = methods;

@@ -138,7 +138,7 @@ public abstract class HeaderTests(CpmService service)
     [InlineData("/ProductTeam/some-team/Product/P.AAA-AAA/Restore", "OPTIONS,POST")]
     [InlineData("/Events", "GET,OPTIONS")]
     [InlineData("/Export", "GET,OPTIONS")]
-    [InlineData("/ProductTeam/some-team/Product", "OPTIONS,POST")]
+    [InlineData("/ProductTeam/some-team/Product", "GET,OPTIONS,POST")]
     [InlineData("/Product", "GET,OPTIONS")]
     [InlineData("/Product/P.AAA-AAA", "GET,OPTIONS")]
     [InlineData("/ProductTeam/some-team/Product/P.AAA-AAA", "DELETE,OPTIONS,PATCH")]
