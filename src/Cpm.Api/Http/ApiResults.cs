@@ -39,12 +39,12 @@ internal static class ApiResults
 {
     public const string JsonContentType = "application/json";
 
-    public static IResult Json(int status, PythonJsonWriter body, string? etag = null) =>
-        new ByteResult(status, body.ToUtf8Bytes(), etag);
+    public static JsonAnswer Json(int status, PythonJsonWriter body, string? etag = null) =>
+        new(status, body.ToUtf8Bytes(), etag);
 
     /// <summary>An answer remembered for an idempotent POST, sent again as it was.</summary>
     public static IResult Stored(int status, string body, string? etag) =>
-        new ByteResult(status, System.Text.Encoding.ASCII.GetBytes(body), etag);
+        new JsonAnswer(status, System.Text.Encoding.ASCII.GetBytes(body), etag);
 
     public static IResult Error(string code, string message) => Errors([new ApiError(code, message)]);
 
@@ -76,23 +76,31 @@ internal static class ApiResults
 
     public static Task WriteErrorAsync(HttpContext context, string code, string message) =>
         Error(code, message).ExecuteAsync(context);
+}
 
-    private sealed class ByteResult(int status, byte[] body, string? etag = null) : IResult, IStatusCodeHttpResult
+/// <summary>A whole JSON answer: its status, its bytes and its ETag, so it can also be remembered.</summary>
+internal sealed class JsonAnswer(int status, byte[] body, string? etag = null) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => status;
+
+    public int Status => status;
+
+    public string? ETag => etag;
+
+    /// <summary>The body as text: ASCII, as everything the JSON writer writes.</summary>
+    public string Text => System.Text.Encoding.ASCII.GetString(body);
+
+    public Task ExecuteAsync(HttpContext httpContext)
     {
-        public int? StatusCode => status;
-
-        public Task ExecuteAsync(HttpContext httpContext)
+        var response = httpContext.Response;
+        response.StatusCode = status;
+        response.ContentType = ApiResults.JsonContentType;
+        response.ContentLength = body.Length;
+        if (etag is not null)
         {
-            var response = httpContext.Response;
-            response.StatusCode = status;
-            response.ContentType = JsonContentType;
-            response.ContentLength = body.Length;
-            if (etag is not null)
-            {
-                response.Headers.ETag = etag;
-            }
-
-            return response.Body.WriteAsync(body).AsTask();
+            response.Headers.ETag = etag;
         }
+
+        return response.Body.WriteAsync(body).AsTask();
     }
 }

@@ -14,8 +14,6 @@ namespace Cpm.Api.Http;
 /// </summary>
 internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks, TimeProvider time) : IEndpointFilter
 {
-    public static readonly TimeSpan Window = TimeSpan.FromHours(24);
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -28,7 +26,7 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
         var fingerprint = await FingerprintAsync(http.Request);
         using (await locks.AcquireAsync(caller, requestId, http.RequestAborted))
         {
-            if (await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - Window, http.RequestAborted) is { } earlier)
+            if (await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - StoredResponse.ReplayWindow, http.RequestAborted) is { } earlier)
             {
                 return Replay(earlier, fingerprint);
             }
@@ -40,7 +38,7 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
             }
             catch (DuplicateRequestException)
             {
-                var winner = await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - Window, http.RequestAborted);
+                var winner = await store.FindResponseAsync(caller, requestId, time.GetUtcNow() - StoredResponse.ReplayWindow, http.RequestAborted);
                 return Replay(winner!, fingerprint);
             }
         }
@@ -64,9 +62,9 @@ internal sealed class IdempotencyFilter(ICpmStore store, IdempotencyLocks locks,
 
     private sealed record PendingAnswer(string Caller, string RequestId, string Fingerprint);
 
-    internal static WriteContext Remember(WriteContext write, HttpContext http, int status, string body, string? etag) =>
+    internal static WriteContext Remember(WriteContext write, HttpContext http, JsonAnswer answer) =>
         http.Features.Get<PendingAnswer>() is { } pending
-            ? write with { Response = new StoredResponse(pending.Caller, pending.RequestId, pending.Fingerprint, status, body, etag, write.Now) }
+            ? write with { Response = new StoredResponse(pending.Caller, pending.RequestId, pending.Fingerprint, answer.Status, answer.Text, answer.ETag, write.Now) }
             : write;
 }
 
@@ -140,7 +138,7 @@ internal static class IdempotencyExtensions
         builder.AddEndpointFilter<IdempotencyFilter>()
             .WithErrors(new ApiError(ErrorCodes.UnprocessableEntity, IdempotencyFilter.Reused("4c5e8a52-8f4b-4bd8-9c1c-7f2e7f0b9d21")));
 
-    /// <summary>The write, carrying the answer to remember if the request is idempotent.</summary>
-    public static WriteContext Answering(this WriteContext write, HttpContext http, int status, PythonJsonWriter body, string? etag) =>
-        IdempotencyFilter.Remember(write, http, status, body.ToString(), etag);
+    /// <summary>The write, carrying <paramref name="answer"/> to remember with it when the request is an idempotent POST.</summary>
+    public static WriteContext Remembering(this WriteContext write, HttpContext http, JsonAnswer answer) =>
+        IdempotencyFilter.Remember(write, http, answer);
 }

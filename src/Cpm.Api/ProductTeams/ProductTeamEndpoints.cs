@@ -91,15 +91,12 @@ internal static class ProductTeamEndpoints
                 return ApiResults.Error(ErrorCodes.ServiceUnavailable, OdsUnavailable(request.OdsCode));
         }
 
-        var write = WriteContext.For(context, time);
+        var write = context.WriteContext(time);
         var team = new ProductTeam(Guid.NewGuid().ToString(), request.Name, request.OdsCode, EntityStatus.Active, write.Now, null, null, request.Keys, 1);
-        var json = team.WriteTo(new PythonJsonWriter());
-        if (!await store.CreateTeamAsync(team, write.Answering(context, StatusCodes.Status201Created, json, team.ETag), cancellationToken))
-        {
-            return ApiResults.Error(ErrorCodes.ValidationError, AliasTaken);
-        }
-
-        return ApiResults.Json(StatusCodes.Status201Created, json, team.ETag);
+        var created = ApiResults.Json(StatusCodes.Status201Created, team.WriteTo(new PythonJsonWriter()), team.ETag);
+        return await store.CreateTeamAsync(team, write.Remembering(context, created), cancellationToken)
+            ? created
+            : ApiResults.Error(ErrorCodes.ValidationError, AliasTaken);
     }
 
     private static async Task<IResult> GetAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpRequest request, ICpmStore store, CancellationToken cancellationToken)
@@ -201,9 +198,9 @@ internal static class ProductTeamEndpoints
             return ApiResults.Json(StatusCodes.Status200OK, team.WriteTo(new PythonJsonWriter()), team.ETag);
         }
 
-        var write = WriteContext.For(context, time);
+        var write = context.WriteContext(time);
         var renamed = team.Renamed(name, write.Now);
-        if (!await store.RenameTeamAsync(renamed, write, cancellationToken))
+        if (!await store.RenameTeamAsync(renamed, team.Version, write, cancellationToken))
         {
             var current = await store.FindTeamAsync(team.Id, cancellationToken);
             return Preconditions.LostRace(context.Response, current?.ETag, ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey)));
@@ -224,7 +221,7 @@ internal static class ProductTeamEndpoints
             return denied;
         }
 
-        var deletion = await store.DeleteTeamAsync(team.Id, WriteContext.For(context, time), cancellationToken);
+        var deletion = await store.DeleteTeamAsync(team.Id, context.WriteContext(time), cancellationToken);
         if (deletion.LiveProductIds.Count > 0)
         {
             return ApiResults.Error(ErrorCodes.Conflict, HasProducts(deletion.LiveProductIds));
@@ -252,12 +249,12 @@ internal static class ProductTeamEndpoints
             return ApiResults.Error(ErrorCodes.Conflict, NotDeleted(team.Id));
         }
 
-        var write = WriteContext.For(context, time);
+        var write = context.WriteContext(time);
         var restored = team.Restored(write.Now);
-        var json = restored.WriteTo(new PythonJsonWriter());
-        return await store.RestoreTeamAsync(restored, write.Answering(context, StatusCodes.Status200OK, json, restored.ETag), cancellationToken) switch
+        var answer = ApiResults.Json(StatusCodes.Status200OK, restored.WriteTo(new PythonJsonWriter()), restored.ETag);
+        return await store.RestoreTeamAsync(restored, team.Version, write.Remembering(context, answer), cancellationToken) switch
         {
-            Restoration.Restored => ApiResults.Json(StatusCodes.Status200OK, json, restored.ETag),
+            Restoration.Restored => answer,
             Restoration.AliasTaken => ApiResults.Error(ErrorCodes.Conflict, AliasNowTaken(restored.Alias!)),
             _ => ApiResults.Error(ErrorCodes.Conflict, NotDeleted(team.Id)),
         };

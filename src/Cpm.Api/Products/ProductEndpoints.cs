@@ -98,15 +98,15 @@ internal static class ProductEndpoints
             return denied;
         }
 
-        var write = WriteContext.For(context, time);
+        var write = context.WriteContext(time);
         for (var attempt = 0; attempt < MaxIdAttempts; attempt++)
         {
             var product = new Product(ids.Next(), team.Id, team.Alias, request.Name, team.OdsCode, EntityStatus.Active, write.Now, null, null, 1);
-            var json = product.WriteTo(new PythonJsonWriter());
-            switch (await store.CreateProductAsync(product, write.Answering(context, StatusCodes.Status201Created, json, product.ETag), cancellationToken))
+            var created = ApiResults.Json(StatusCodes.Status201Created, product.WriteTo(new PythonJsonWriter()), product.ETag);
+            switch (await store.CreateProductAsync(product, write.Remembering(context, created), cancellationToken))
             {
                 case ProductCreation.Created:
-                    return ApiResults.Json(StatusCodes.Status201Created, json, product.ETag);
+                    return created;
                 case ProductCreation.TeamNotFound:
                     return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
             }
@@ -170,9 +170,9 @@ internal static class ProductEndpoints
             return ApiResults.Json(StatusCodes.Status200OK, product.WriteTo(new PythonJsonWriter()), product.ETag);
         }
 
-        var write = WriteContext.For(context, time);
+        var write = context.WriteContext(time);
         var renamed = product.Renamed(name, write.Now);
-        if (!await store.RenameProductAsync(renamed, write, cancellationToken))
+        if (!await store.RenameProductAsync(renamed, product.Version, write, cancellationToken))
         {
             var current = await store.FindProductAsync(productId, cancellationToken);
             return Preconditions.LostRace(context.Response, current?.ETag, ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId)));
@@ -199,7 +199,7 @@ internal static class ProductEndpoints
             return denied;
         }
 
-        return await store.DeleteProductAsync(team.Id, productId, WriteContext.For(context, time), cancellationToken) is not null
+        return await store.DeleteProductAsync(team.Id, productId, context.WriteContext(time), cancellationToken) is not null
             ? ApiResults.Deleted(productId)
             : ApiResults.NotFound(Product.NotFoundInTeamMessage(team.Id, productId));
     }
@@ -239,12 +239,12 @@ internal static class ProductEndpoints
             return ApiResults.Error(ErrorCodes.Conflict, TeamDeleted(team.Id));
         }
 
-        var write = WriteContext.For(context, time);
+        var write = context.WriteContext(time);
         var restored = product.Restored(write.Now);
-        var json = restored.WriteTo(new PythonJsonWriter());
-        return await store.RestoreProductAsync(restored, write.Answering(context, StatusCodes.Status200OK, json, restored.ETag), cancellationToken) switch
+        var answer = ApiResults.Json(StatusCodes.Status200OK, restored.WriteTo(new PythonJsonWriter()), restored.ETag);
+        return await store.RestoreProductAsync(restored, product.Version, write.Remembering(context, answer), cancellationToken) switch
         {
-            Restoration.Restored => ApiResults.Json(StatusCodes.Status200OK, json, restored.ETag),
+            Restoration.Restored => answer,
             Restoration.TeamDeleted => ApiResults.Error(ErrorCodes.Conflict, TeamDeleted(team.Id)),
             _ => ApiResults.Error(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(product.Id)),
         };

@@ -1,5 +1,3 @@
-using Cpm.Api.Auth;
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 
@@ -9,7 +7,7 @@ namespace Cpm.Api.Storage;
 /// The one storage port: exactly the access patterns the API needs. Every write is atomic and
 /// records its <see cref="ChangeEvent"/> (and, for a POST carrying <c>X-Request-Id</c>, its
 /// <see cref="StoredResponse"/>) in the same transaction. Conditional writes take the entity as it
-/// will be after the write: its <c>Version</c> minus one is the version it must replace.
+/// will be after the write and the version it must replace.
 /// </summary>
 internal interface ICpmStore
 {
@@ -27,10 +25,11 @@ internal interface ICpmStore
 
     Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken);
 
-    /// <summary>False when the live team is no longer at the version before <paramref name="renamed"/>.</summary>
-    Task<bool> RenameTeamAsync(ProductTeam renamed, WriteContext context, CancellationToken cancellationToken);
+    /// <summary>False when the team is no longer live at <paramref name="expectedVersion"/>.</summary>
+    Task<bool> RenameTeamAsync(ProductTeam renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken);
 
-    Task<Restoration> RestoreTeamAsync(ProductTeam restored, WriteContext context, CancellationToken cancellationToken);
+    /// <summary><see cref="Restoration.VersionChanged"/> when the team is no longer deleted at <paramref name="expectedVersion"/>.</summary>
+    Task<Restoration> RestoreTeamAsync(ProductTeam restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken);
 
     /// <summary>A live product by id (ids are case-sensitive).</summary>
     Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken);
@@ -43,10 +42,11 @@ internal interface ICpmStore
     /// <summary>The deleted product, or null when the team has no such live product.</summary>
     Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken);
 
-    /// <summary>False when the live product is no longer at the version before <paramref name="renamed"/>.</summary>
-    Task<bool> RenameProductAsync(Product renamed, WriteContext context, CancellationToken cancellationToken);
+    /// <summary>False when the product is no longer live at <paramref name="expectedVersion"/>.</summary>
+    Task<bool> RenameProductAsync(Product renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken);
 
-    Task<Restoration> RestoreProductAsync(Product restored, WriteContext context, CancellationToken cancellationToken);
+    /// <summary><see cref="Restoration.VersionChanged"/> when the product is no longer deleted at <paramref name="expectedVersion"/>.</summary>
+    Task<Restoration> RestoreProductAsync(Product restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken);
 
     /// <summary>
     /// Live products of a team or of an organisation, ordered by organisation, team id, product id,
@@ -88,16 +88,13 @@ internal sealed record WriteContext(DateTimeOffset Now, string? RequestId, strin
 {
     /// <summary>Set for a POST carrying <c>X-Request-Id</c>: the answer to remember with the write.</summary>
     public StoredResponse? Response { get; init; }
-
-    public static WriteContext For(HttpContext context, TimeProvider time) => new(
-        PythonTime.Truncate(time.GetUtcNow()),
-        RequestIds.Read(context.Request, RequestIds.RequestIdHeader),
-        RequestIds.Read(context.Request, RequestIds.CorrelationIdHeader),
-        Caller.Current(context).Name);
 }
 
-/// <summary>The answer to an idempotent POST, remembered for replay.</summary>
-internal sealed record StoredResponse(string Caller, string RequestId, string Fingerprint, int Status, string Body, string? ETag, DateTimeOffset CreatedOn);
+/// <summary>The answer to an idempotent POST, remembered for replay for <see cref="ReplayWindow"/>.</summary>
+internal sealed record StoredResponse(string Caller, string RequestId, string Fingerprint, int Status, string Body, string? ETag, DateTimeOffset CreatedOn)
+{
+    public static readonly TimeSpan ReplayWindow = TimeSpan.FromHours(24);
+}
 
 internal sealed record SequencedEvent(long Sequence, ChangeEvent Event);
 

@@ -183,7 +183,7 @@ internal static class DynamoDbRows
             ["body"] = S(response.Body),
             ["etag"] = NullableS(response.ETag),
             [CreatedOnAttribute] = Time(response.CreatedOn),
-            [ExpiresAtAttribute] = N(response.CreatedOn.Add(IdempotencyFilter.Window).ToUnixTimeSeconds() + 1),
+            [ExpiresAtAttribute] = N(response.CreatedOn.Add(StoredResponse.ReplayWindow).ToUnixTimeSeconds() + 1),
         };
     }
 

@@ -5,7 +5,6 @@ using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Microsoft.Extensions.Options;
@@ -141,12 +140,12 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             return write.Record(ChangeEvent.TeamDeleted(deleted, context));
         }, cancellationToken);
 
-    public Task<bool> RenameTeamAsync(ProductTeam renamed, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<bool> RenameTeamAsync(ProductTeam renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
         {
             var row = await GetTeamRowAsync(renamed.Id, ct);
             var current = row is not null && IsActive(row) ? ReadTeam(row) : null;
-            if (current is null || current.Version != renamed.Version - 1)
+            if (current is null || current.Version != expectedVersion)
             {
                 return Nothing(false);
             }
@@ -161,10 +160,10 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             return write.Record(ChangeEvent.TeamRenamed(current, renamed, context));
         }, cancellationToken);
 
-    public Task<Restoration> RestoreTeamAsync(ProductTeam restored, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<Restoration> RestoreTeamAsync(ProductTeam restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
         {
-            if (await GetTeamRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadTeam(row).Version != restored.Version - 1)
+            if (await GetTeamRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadTeam(row).Version != expectedVersion)
             {
                 return Nothing(Restoration.VersionChanged);
             }
@@ -219,12 +218,12 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 .Record(ChangeEvent.ProductDeleted(deleted, context));
         }, cancellationToken);
 
-    public Task<bool> RenameProductAsync(Product renamed, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<bool> RenameProductAsync(Product renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
         {
             var row = await GetProductRowAsync(renamed.Id, ct);
             var current = row is not null && IsActive(row) ? ReadProduct(row) : null;
-            if (current is null || current.Version != renamed.Version - 1)
+            if (current is null || current.Version != expectedVersion)
             {
                 return Nothing(false);
             }
@@ -234,10 +233,10 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 .Record(ChangeEvent.ProductRenamed(current, renamed, context));
         }, cancellationToken);
 
-    public Task<Restoration> RestoreProductAsync(Product restored, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<Restoration> RestoreProductAsync(Product restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
         {
-            if (await GetProductRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadProduct(row).Version != restored.Version - 1)
+            if (await GetProductRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadProduct(row).Version != expectedVersion)
             {
                 return Nothing(Restoration.VersionChanged);
             }
@@ -592,7 +591,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     private static DynamoDbExpression ResponseFree(StoredResponse response) => new(
         $"attribute_not_exists({Pk}) OR #created_on < :expired",
         new() { ["#created_on"] = CreatedOnAttribute },
-        new() { [":expired"] = Time(response.CreatedOn - IdempotencyFilter.Window) });
+        new() { [":expired"] = Time(response.CreatedOn - StoredResponse.ReplayWindow) });
 
     /// <summary>
     /// One writer at a time per instance takes the next sequence numbers: writes of one instance

@@ -92,7 +92,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await InsertTeamAsync(connection, transaction, team, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamCreated(team, context), cancellationToken);
             return true;
-        }, cancellationToken);
+        }, created => created, cancellationToken);
 
     public Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async (connection, transaction) =>
@@ -116,13 +116,13 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await UpdateStateAsync(connection, transaction, "product_teams", deleted.Id, deleted.Name, deleted.Status, deleted.UpdatedOn, deleted.DeletedOn, deleted.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamDeleted(deleted, context), cancellationToken);
             return new TeamDeletion(deleted, []);
-        }, cancellationToken);
+        }, deletion => deletion.Deleted is not null, cancellationToken);
 
-    public Task<bool> RenameTeamAsync(ProductTeam renamed, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<bool> RenameTeamAsync(ProductTeam renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async (connection, transaction) =>
         {
             if (await GetTeamAsync(connection, transaction, renamed.Id, cancellationToken) is not { IsActive: true } current
-                || current.Version != renamed.Version - 1)
+                || current.Version != expectedVersion)
             {
                 return false;
             }
@@ -130,13 +130,13 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await UpdateStateAsync(connection, transaction, "product_teams", renamed.Id, renamed.Name, renamed.Status, renamed.UpdatedOn, renamed.DeletedOn, renamed.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamRenamed(current, renamed, context), cancellationToken);
             return true;
-        }, cancellationToken);
+        }, renamed => renamed, cancellationToken);
 
-    public Task<Restoration> RestoreTeamAsync(ProductTeam restored, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<Restoration> RestoreTeamAsync(ProductTeam restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async (connection, transaction) =>
         {
             if (await GetTeamAsync(connection, transaction, restored.Id, cancellationToken) is not { IsActive: false } current
-                || current.Version != restored.Version - 1)
+                || current.Version != expectedVersion)
             {
                 return Restoration.VersionChanged;
             }
@@ -153,7 +153,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await UpdateStateAsync(connection, transaction, "product_teams", restored.Id, restored.Name, restored.Status, restored.UpdatedOn, restored.DeletedOn, restored.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamRestored(restored, context), cancellationToken);
             return Restoration.Restored;
-        }, cancellationToken);
+        }, restoration => restoration == Restoration.Restored, cancellationToken);
 
     public Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => await GetProductAsync(connection, null, productId, cancellationToken) is { IsActive: true } product ? product : null);
@@ -181,7 +181,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await InsertProductAsync(connection, transaction, product, cancellationToken);
             await AppendEventAsync(connection, transaction, created, cancellationToken);
             return ProductCreation.Created;
-        }, cancellationToken);
+        }, creation => creation == ProductCreation.Created, cancellationToken);
     }
 
     public Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken) =>
@@ -196,13 +196,13 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await UpdateStateAsync(connection, transaction, "products", deleted.Id, deleted.Name, deleted.Status, deleted.UpdatedOn, deleted.DeletedOn, deleted.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductDeleted(deleted, context), cancellationToken);
             return deleted;
-        }, cancellationToken);
+        }, deleted => deleted is not null, cancellationToken);
 
-    public Task<bool> RenameProductAsync(Product renamed, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<bool> RenameProductAsync(Product renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async (connection, transaction) =>
         {
             if (await GetProductAsync(connection, transaction, renamed.Id, cancellationToken) is not { IsActive: true } current
-                || current.Version != renamed.Version - 1)
+                || current.Version != expectedVersion)
             {
                 return false;
             }
@@ -210,13 +210,13 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await UpdateStateAsync(connection, transaction, "products", renamed.Id, renamed.Name, renamed.Status, renamed.UpdatedOn, renamed.DeletedOn, renamed.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductRenamed(current, renamed, context), cancellationToken);
             return true;
-        }, cancellationToken);
+        }, renamed => renamed, cancellationToken);
 
-    public Task<Restoration> RestoreProductAsync(Product restored, WriteContext context, CancellationToken cancellationToken) =>
+    public Task<Restoration> RestoreProductAsync(Product restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async (connection, transaction) =>
         {
             if (await GetProductAsync(connection, transaction, restored.Id, cancellationToken) is not { IsActive: false } current
-                || current.Version != restored.Version - 1)
+                || current.Version != expectedVersion)
             {
                 return Restoration.VersionChanged;
             }
@@ -229,7 +229,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             await UpdateStateAsync(connection, transaction, "products", restored.Id, restored.Name, restored.Status, restored.UpdatedOn, restored.DeletedOn, restored.Version, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductRestored(restored, context), cancellationToken);
             return Restoration.Restored;
-        }, cancellationToken);
+        }, restoration => restoration == Restoration.Restored, cancellationToken);
 
     public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
@@ -280,7 +280,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         });
 
     public Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken) =>
-        WriteAsync(null, async (connection, transaction) =>
+        WriteAsync(async (connection, transaction) =>
         {
             using var command = Command(connection, transaction,
                 "INSERT INTO delivery_cursors (subscriber, sequence) VALUES ($subscriber, $sequence) " +
@@ -296,7 +296,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         StreamAsync($"SELECT {ProductColumns} FROM products ORDER BY id", ReadProduct, cancellationToken);
 
     public Task ImportAsync(IReadOnlyList<ProductTeam> teams, IReadOnlyList<Product> products, IReadOnlyList<ChangeEvent> events, CancellationToken cancellationToken) =>
-        WriteAsync(null, async (connection, transaction) =>
+        WriteAsync(async (connection, transaction) =>
         {
             using (var existing = Command(connection, transaction, "SELECT (SELECT count(*) FROM product_teams) + (SELECT count(*) FROM events)"))
             {
@@ -417,7 +417,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             "SELECT created_on FROM responses WHERE caller = $caller AND request_id = $request", ("$caller", response.Caller), ("$request", response.RequestId)))
         {
             if (await existing.ExecuteScalarAsync(cancellationToken) is string createdOn
-                && PythonTime.Parse(createdOn) > response.CreatedOn - IdempotencyFilter.Window)
+                && PythonTime.Parse(createdOn) > response.CreatedOn - StoredResponse.ReplayWindow)
             {
                 throw new DuplicateRequestException();
             }
@@ -574,14 +574,15 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     /// <summary>
     /// One atomic write, committed with whatever else arrived at the same time. A remembered POST
-    /// answer (<see cref="WriteContext.Response"/>) is stored with it only when the write succeeded,
-    /// so the answer and the change commit together. A write cancelled part-way is rolled back whole.
+    /// answer (<see cref="WriteContext.Response"/>) is stored with it only when
+    /// <paramref name="changed"/> says the write made its change, so the answer and the change commit
+    /// together. A write cancelled part-way is rolled back whole.
     /// </summary>
-    private Task<T> WriteAsync<T>(WriteContext? context, Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+    private Task<T> WriteAsync<T>(WriteContext context, Func<SqliteConnection, SqliteTransaction, Task<T>> write, Func<T, bool> changed, CancellationToken cancellationToken) =>
         _commits.WriteAsync(async (connection, transaction) =>
         {
             var result = await write(connection, transaction);
-            if (context?.Response is { } response && IsSuccess(result))
+            if (context.Response is { } response && changed(result))
             {
                 await RememberResponseAsync(connection, transaction, response, cancellationToken);
             }
@@ -589,11 +590,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             return result;
         }, cancellationToken);
 
-    private static bool IsSuccess<T>(T result) => result switch
-    {
-        bool done => done,
-        ProductCreation creation => creation == ProductCreation.Created,
-        Restoration restoration => restoration == Restoration.Restored,
-        _ => false,
-    };
+    /// <summary>A write that no request answer goes with: delivery progress, an import.</summary>
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+        _commits.WriteAsync(write, cancellationToken);
 }
