@@ -1,4 +1,5 @@
 using System.Numerics;
+using Cpm.Api.Entities;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;

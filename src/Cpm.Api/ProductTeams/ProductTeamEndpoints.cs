@@ -1,5 +1,6 @@
 using Cpm.Api.Auth;
 using Cpm.Api.Docs;
+using Cpm.Api.Entities;
 using Cpm.Api.Events;
 using Cpm.Api.Http;
 using Cpm.Api.Ods;
@@ -60,7 +61,7 @@ internal static class ProductTeamEndpoints
         group.MapPost("/{product_team_id}/Restore", RestoreAsync)
             .WithSummary("Bring back a deleted product team, by its own id; its products stay deleted")
             .Produces<ProductTeamBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
-            .WithErrors(notFound, new(ErrorCodes.Conflict, NotDeleted(ExampleId)), new(ErrorCodes.Conflict, AliasNowTaken(ExampleId)))
+            .WithErrors(notFound, new(ErrorCodes.Conflict, EntityStatus.NotDeletedMessage(ExampleId)), new(ErrorCodes.Conflict, AliasNowTaken(ExampleId)))
             .Idempotent();
         group.MapGet("/{product_team_id}/History", HistoryAsync)
             .WithSummary("The team's events, oldest first (by id, or by alias while the team is live); limit and cursor page it")
@@ -246,7 +247,7 @@ internal static class ProductTeamEndpoints
 
         if (team.IsActive)
         {
-            return ApiResults.Error(ErrorCodes.Conflict, NotDeleted(team.Id));
+            return ApiResults.Error(ErrorCodes.Conflict, EntityStatus.NotDeletedMessage(team.Id));
         }
 
         var write = context.WriteContext(time);
@@ -256,7 +257,7 @@ internal static class ProductTeamEndpoints
         {
             Restoration.Restored => answer,
             Restoration.AliasTaken => ApiResults.Error(ErrorCodes.Conflict, AliasNowTaken(restored.Alias!)),
-            _ => ApiResults.Error(ErrorCodes.Conflict, NotDeleted(team.Id)),
+            _ => ApiResults.Error(ErrorCodes.Conflict, EntityStatus.NotDeletedMessage(team.Id)),
         };
     }
 
@@ -280,8 +281,6 @@ internal static class ProductTeamEndpoints
 
     private static string HasProducts(IEnumerable<string> productIds) =>
         $"Product Team cannot be deleted as it still has associated Product Ids [{string.Join(", ", productIds.Order(StringComparer.Ordinal).Select(id => $"'{id}'"))}]";
-
-    internal static string NotDeleted(string id) => $"{id} is not deleted";
 
     private static string AliasNowTaken(string alias) => $"Product team alias '{alias}' is now held by another live team";
 }

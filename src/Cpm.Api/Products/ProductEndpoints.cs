@@ -1,5 +1,6 @@
 using Cpm.Api.Auth;
 using Cpm.Api.Docs;
+using Cpm.Api.Entities;
 using Cpm.Api.Events;
 using Cpm.Api.Http;
 using Cpm.Api.ProductTeams;
@@ -55,7 +56,7 @@ internal static class ProductEndpoints
         teamProducts.MapPost("/{product_id}/Restore", RestoreAsync)
             .WithSummary("Bring back a deleted product of the team (team by id or live alias); the team must be live")
             .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
-            .WithErrors(teamNotFound, notInTeam, new(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(ExampleProductId)), new(ErrorCodes.Conflict, TeamDeleted(ExampleTeamId)))
+            .WithErrors(teamNotFound, notInTeam, new(ErrorCodes.Conflict, EntityStatus.NotDeletedMessage(ExampleProductId)), new(ErrorCodes.Conflict, TeamDeleted(ExampleTeamId)))
             .Idempotent();
 
         var products = routes.MapGroup("/Product").WithTags("Products");
@@ -231,7 +232,7 @@ internal static class ProductEndpoints
 
         if (product.IsActive)
         {
-            return ApiResults.Error(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(product.Id));
+            return ApiResults.Error(ErrorCodes.Conflict, EntityStatus.NotDeletedMessage(product.Id));
         }
 
         if (!team.IsActive)
@@ -246,7 +247,7 @@ internal static class ProductEndpoints
         {
             Restoration.Restored => answer,
             Restoration.TeamDeleted => ApiResults.Error(ErrorCodes.Conflict, TeamDeleted(team.Id)),
-            _ => ApiResults.Error(ErrorCodes.Conflict, ProductTeamEndpoints.NotDeleted(product.Id)),
+            _ => ApiResults.Error(ErrorCodes.Conflict, EntityStatus.NotDeletedMessage(product.Id)),
         };
     }
 

@@ -1,3 +1,4 @@
+using Cpm.Api.Entities;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Cpm.Api.Entities;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;

@@ -1,7 +1,7 @@
 using System.Net;
 using Amazon.DynamoDBv2.Model;
+using Cpm.Api.Entities;
 using Cpm.Api.Products;
-using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
 using Cpm.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

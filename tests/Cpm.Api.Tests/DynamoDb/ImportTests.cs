@@ -1,4 +1,5 @@
 using System.Net;
+using Cpm.Api.Entities;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.DynamoDBv2.Model;
+using Cpm.Api.Entities;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
@@ -210,18 +211,15 @@ internal static class DynamoDbRows
     }
 
     /// <summary>The attributes a rename or restore sets on a team or product row (and a team's alias row).</summary>
-    public static Dictionary<string, AttributeValue> State(string name, string status, DateTimeOffset? updatedOn, DateTimeOffset? deletedOn, long version) => new()
-    {
-        [NameAttribute] = S(name),
-        [StatusAttribute] = S(status),
-        [UpdatedOnAttribute] = Time(updatedOn),
-        [DeletedOnAttribute] = Time(deletedOn),
-        [VersionAttribute] = N(version),
-    };
-
-    public static Dictionary<string, AttributeValue> State(ProductTeam team) => State(team.Name, team.Status, team.UpdatedOn, team.DeletedOn, team.Version);
-
-    public static Dictionary<string, AttributeValue> State(Product product) => State(product.Name, product.Status, product.UpdatedOn, product.DeletedOn, product.Version);
+    public static Dictionary<string, AttributeValue> State<T>(Entity<T> changed)
+        where T : Entity<T> => new()
+        {
+            [NameAttribute] = S(changed.Name),
+            [StatusAttribute] = S(changed.Status),
+            [UpdatedOnAttribute] = Time(changed.UpdatedOn),
+            [DeletedOnAttribute] = Time(changed.DeletedOn),
+            [VersionAttribute] = N(changed.Version),
+        };
 
     public static ProductTeam ReadTeam(Dictionary<string, AttributeValue> row) => new(
         Text(row, IdAttribute),

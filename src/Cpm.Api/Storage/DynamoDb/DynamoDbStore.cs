@@ -5,6 +5,7 @@ using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
+using Cpm.Api.Entities;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Cpm.Api.Entities;
 using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
@@ -113,7 +114,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             }
 
             var deleted = team.Deleted(context.Now);
-            await UpdateStateAsync(connection, transaction, "product_teams", deleted.Id, deleted.Name, deleted.Status, deleted.UpdatedOn, deleted.DeletedOn, deleted.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "product_teams", deleted, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamDeleted(deleted, context), cancellationToken);
             return new TeamDeletion(deleted, []);
         }, deletion => deletion.Deleted is not null, cancellationToken);
@@ -127,7 +128,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
                 return false;
             }
 
-            await UpdateStateAsync(connection, transaction, "product_teams", renamed.Id, renamed.Name, renamed.Status, renamed.UpdatedOn, renamed.DeletedOn, renamed.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "product_teams", renamed, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamRenamed(current, renamed, context), cancellationToken);
             return true;
         }, renamed => renamed, cancellationToken);
@@ -150,7 +151,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
                 }
             }
 
-            await UpdateStateAsync(connection, transaction, "product_teams", restored.Id, restored.Name, restored.Status, restored.UpdatedOn, restored.DeletedOn, restored.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "product_teams", restored, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.TeamRestored(restored, context), cancellationToken);
             return Restoration.Restored;
         }, restoration => restoration == Restoration.Restored, cancellationToken);
@@ -193,7 +194,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             }
 
             var deleted = product.Deleted(context.Now);
-            await UpdateStateAsync(connection, transaction, "products", deleted.Id, deleted.Name, deleted.Status, deleted.UpdatedOn, deleted.DeletedOn, deleted.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "products", deleted, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductDeleted(deleted, context), cancellationToken);
             return deleted;
         }, deleted => deleted is not null, cancellationToken);
@@ -207,7 +208,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
                 return false;
             }
 
-            await UpdateStateAsync(connection, transaction, "products", renamed.Id, renamed.Name, renamed.Status, renamed.UpdatedOn, renamed.DeletedOn, renamed.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "products", renamed, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductRenamed(current, renamed, context), cancellationToken);
             return true;
         }, renamed => renamed, cancellationToken);
@@ -226,7 +227,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
                 return Restoration.TeamDeleted;
             }
 
-            await UpdateStateAsync(connection, transaction, "products", restored.Id, restored.Name, restored.Status, restored.UpdatedOn, restored.DeletedOn, restored.Version, cancellationToken);
+            await UpdateStateAsync(connection, transaction, "products", restored, cancellationToken);
             await AppendEventAsync(connection, transaction, ChangeEvent.ProductRestored(restored, context), cancellationToken);
             return Restoration.Restored;
         }, restoration => restoration == Restoration.Restored, cancellationToken);
@@ -364,17 +365,11 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private static async Task InsertTeamAsync(SqliteConnection connection, SqliteTransaction transaction, ProductTeam team, CancellationToken cancellationToken)
     {
-        var keys = new PythonJsonWriter().StartArray();
-        foreach (var key in team.Keys)
-        {
-            keys.StartObject().Property("key_type", key.KeyType).Property("key_value", key.KeyValue).EndObject();
-        }
-
         using var insert = Command(connection, transaction,
             $"INSERT INTO product_teams (alias, {TeamColumns}) VALUES ($alias, $id, $name, $ods, $status, $created, $updated, $deleted, $keys, $version)",
             ("$alias", team.Alias), ("$id", team.Id), ("$name", team.Name), ("$ods", team.OdsCode), ("$status", team.Status),
             ("$created", PythonTime.Format(team.CreatedOn)), ("$updated", Format(team.UpdatedOn)), ("$deleted", Format(team.DeletedOn)),
-            ("$keys", keys.EndArray().ToString()), ("$version", team.Version));
+            ("$keys", ProductTeamKey.WriteAll(new PythonJsonWriter(), team.Keys).ToString()), ("$version", team.Version));
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -388,13 +383,14 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task UpdateStateAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string table, string id, string name, string status,
-        DateTimeOffset? updatedOn, DateTimeOffset? deletedOn, long version, CancellationToken cancellationToken)
+    /// <summary>What a rename, delete or restore changes: the same columns in both tables.</summary>
+    private static async Task UpdateStateAsync<T>(SqliteConnection connection, SqliteTransaction transaction, string table, Entity<T> changed, CancellationToken cancellationToken)
+        where T : Entity<T>
     {
         using var command = Command(connection, transaction,
             $"UPDATE {table} SET name = $name, status = $status, updated_on = $updated, deleted_on = $deleted, version = $version WHERE id = $id",
-            ("$name", name), ("$status", status), ("$updated", Format(updatedOn)), ("$deleted", Format(deletedOn)), ("$version", version), ("$id", id));
+            ("$name", changed.Name), ("$status", changed.Status), ("$updated", Format(changed.UpdatedOn)), ("$deleted", Format(changed.DeletedOn)),
+            ("$version", changed.Version), ("$id", changed.Id));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
