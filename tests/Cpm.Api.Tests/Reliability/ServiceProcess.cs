@@ -95,6 +95,22 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// Everything written so far once <paramref name="text"/> has appeared in it: log lines are
+    /// written in batches in the background, so a line can arrive a moment after its request's answer.
+    /// </summary>
+    public async Task<string> OutputOnceItContainsAsync(string text)
+    {
+        for (var attempt = 0; attempt < 200 && !Output.Contains(text, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        var output = Output;
+        Assert.True(output.Contains(text, StringComparison.Ordinal), $"'{text}' did not appear in the service's output within 10 s");
+        return output;
+    }
+
     /// <summary>A client on the process's one HttpClient; every request is bounded by its timeout.</summary>
     public CpmClient Client(string? apiKey, string? version = "1") =>
         new(_http ?? throw new InvalidOperationException("Not started."), apiKey, version);
