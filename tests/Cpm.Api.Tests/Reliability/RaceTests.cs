@@ -153,23 +153,31 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
     [Fact]
     public async Task RestoreRacingANewTeamForTheFreedAliasNeverLeavesTwoLiveTeamsWithOneAlias()
     {
+        const int rounds = Rounds / 2;
         var restoreWon = 0;
         var createWon = 0;
-        for (var round = 0; round < Rounds / 2; round++)
+        for (var round = 0; round < rounds || ((restoreWon == 0 || createWon == 0) && round < 3 * rounds); round++)
         {
             var ods = Unique.OdsCode();
             var alias = Guid.NewGuid().ToString();
             var original = (string)(await _client.CreateTeamAsync(ods, alias: alias))["id"]!;
             (await _client.DeleteAsync($"/ProductTeam/{original}")).AssertStatus(HttpStatusCode.OK);
-            var holdBack = TimeSpan.FromMilliseconds(round % 3);
 
+            // As in the create/delete race: the restore is held back 0-2 ms, then the losing side gets a head start.
+            var (createHoldBack, restoreHoldBack) = round < rounds
+                ? (TimeSpan.Zero, TimeSpan.FromMilliseconds(round % 3))
+                : HeadStart(createWon == 0, TimeSpan.FromMilliseconds(5 * (round - rounds + 1)));
             var restore = Task.Run(async () =>
             {
-                await Task.Delay(holdBack);
+                await Task.Delay(restoreHoldBack);
                 return await _client.PostAsync($"/ProductTeam/{original}/Restore", null);
             });
-            var create = Task.Run(() => _client.PostAsync("/ProductTeam",
-                $$"""{"ods_code": "{{ods}}", "name": "Usurper", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}"""));
+            var create = Task.Run(async () =>
+            {
+                await Task.Delay(createHoldBack);
+                return await _client.PostAsync("/ProductTeam",
+                    $$"""{"ods_code": "{{ods}}", "name": "Usurper", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}""");
+            });
             var (restored, created) = (await restore, await create);
 
             var holder = await _client.GetAsync($"/ProductTeam/{alias}");
@@ -190,7 +198,8 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"{Rounds / 2} rounds of restore against a new team for the freed alias: restore first {restoreWon}, create first {createWon}, both never");
+        output.WriteLine($"restore against a new team for the freed alias: restore first {restoreWon}, create first {createWon}, both never");
+        Assert.True(restoreWon > 0 && createWon > 0, $"both orders must occur: restore first {restoreWon}, create first {createWon}");
     }
 
     /// <summary>
@@ -205,8 +214,8 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
         return $"team {teamStatus ?? "missing"}; products: {(listed.Count == 0 ? "none" : string.Join(", ", listed))}";
     }
 
-    /// <summary>Hold-backs that give the creating side (or else the deleting side) a head start.</summary>
-    private static (TimeSpan Create, TimeSpan Delete) HeadStart(bool toCreate, TimeSpan headStart) =>
+    /// <summary>Hold-backs that give the creating side (or else the other side) a head start.</summary>
+    private static (TimeSpan Create, TimeSpan Other) HeadStart(bool toCreate, TimeSpan headStart) =>
         toCreate ? (TimeSpan.Zero, headStart) : (headStart, TimeSpan.Zero);
 }
 
