@@ -9,9 +9,10 @@ using Xunit.Abstractions;
 namespace Cpm.Api.Tests.Reliability;
 
 /// <summary>
-/// Malformed requests over a real socket to the real service process: never a 5xx, never a
-/// hang, always the contract's error body for errors our code writes; Kestrel's own refusals
-/// of broken HTTP (no body, no <c>Version</c> header) are allowed and listed. The service stays healthy.
+/// Malformed requests over a real socket to the real service process: each gets its exact
+/// expected answer (status and first error code, or Kestrel's own refusal of broken HTTP: no
+/// body, no <c>Version</c> header), never a hang, always the contract's error body for errors our
+/// code writes. The service stays healthy.
 /// </summary>
 public sealed class AbuseTests(RealService service, ITestOutputHelper output) : IClassFixture<RealService>
 {
