@@ -382,7 +382,7 @@ def report(rows, startup, restart, peak_rss, load_before, load_after, options):
         f"{machine()}, load average {load_before:.2f} before and {load_after:.2f} after"
         + (f"; service settings: {', '.join(options.service_setting)}" if options.service_setting else ""),
         "",
-        "| scenario | req/s | p50 | p99 | baseline req/s | ratio to baseline | baseline p99 | service RSS after | "
+        "| scenario | req/s | p50 | p99 | baseline req/s | ratio to baseline | baseline p99 | service RSS after (max) | "
         f"CPU/request service, {'moto, ' if moto else ''}baseline | others' CPU | {'targets' if targeted else 'failures'} |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
@@ -408,9 +408,9 @@ def report(rows, startup, restart, peak_rss, load_before, load_after, options):
         f"- start-up to first 200 from /_status: {startup * 1000:.0f} ms on an empty store"
         f"{' (creating the table in moto)' if moto else ''}, {restart * 1000:.0f} ms on restart with the seeded store"
         + (f" (target < 1 s: {verdict(max(startup, restart) < 1)})" if targeted else ""),
-        f"- service RSS: at most {rss_after:.0f} MB after a run, peak {peak_rss:.0f} MB"
+        f"- service RSS: at most {rss_after:.0f} MB after any run (largest over every round of every scenario), peak {peak_rss:.0f} MB"
         + (f" (target < 200 MB after the run: {verdict(rss_after < 200)})" if targeted else ""),
-        "- req/s, latency and CPU/request are the median of the rounds; CPU/request is the server process's "
+        "- req/s, latency and CPU/request are the median of the rounds, RSS after the run the largest; CPU/request is the server process's "
         + ("(and moto's, during the service's runs) " if moto else "")
         + "user+system time over the run divided by the requests it answered; others' CPU is the share of all "
         "cores used during the service's runs by processes other than ours (service, baseline, fake ODS, "
@@ -510,15 +510,16 @@ def main():
             merged = {}
             for app, results in runs.items():
                 merged[app] = {key: statistics.median(r[key] for r in results) for key in results[0]}
+            # RSS is the largest after any round, not the median: the target holds for every run.
             row = {"scenario": scenario, "service": merged["service"], "baseline": merged["baseline"],
-                   "ratio": merged["service"]["rps"] / merged["baseline"]["rps"], "rss": merged["service"]["rss"],
+                   "ratio": merged["service"]["rps"] / merged["baseline"]["rps"], "rss": max(r["rss"] for r in runs["service"]),
                    "log_errors": len(log_errors)}
             rows.append(row)
             if row["log_errors"]:
                 print(f"{scenario.name}: first error log line: {log_errors[0][:500].decode(errors='replace')}", flush=True)
             print(f"{scenario.name}: {row['service']['rps']:,.0f} req/s (baseline {row['baseline']['rps']:,.0f}, "
                   f"{row['ratio']:.0%}), p50 {ms(row['service']['p50_us'])}, p99 {ms(row['service']['p99_us'])}, "
-                  f"RSS {row['rss']:.0f} MB, others' CPU {row['service']['foreign_cpu']:.0%}"
+                  f"RSS at most {row['rss']:.0f} MB, others' CPU {row['service']['foreign_cpu']:.0%}"
                   + (f", moto CPU {row['service']['store_cpu_us']:.0f} µs/request" if store else ""), flush=True)
 
         peak_rss = service.memory_mb("VmHWM")

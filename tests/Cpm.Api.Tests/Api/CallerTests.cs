@@ -183,6 +183,57 @@ public abstract class CallerTests(CpmService service)
         var history = (await _client.GetAsync($"/ProductTeam/{own.Json()["id"]}/History")).Json();
         Assert.Equal("limited-writer", (string)history["events"]![0]!["actor"]!);
     }
+
+    [Fact]
+    public async Task AnOrganisationLimitedCallerCannotRenameOrRestoreAnotherOrganisationsTeamNorRenameDeleteOrRestoreItsProducts()
+    {
+        var limited = service.Client(CpmService.LimitedWriterKey);
+        var foreign = await _client.CreateTeamAsync();
+        var (team, ods) = ((string)foreign["id"]!, (string)foreign["ods_code"]!);
+        var product = (string)(await _client.CreateProductAsync(team))["id"]!;
+        var deletedProduct = (string)(await _client.CreateProductAsync(team))["id"]!;
+        (await _client.DeleteAsync($"/ProductTeam/{team}/Product/{deletedProduct}")).AssertStatus(HttpStatusCode.OK);
+        var deletedTeam = (string)(await _client.CreateTeamAsync(ods))["id"]!;
+        (await _client.DeleteAsync($"/ProductTeam/{deletedTeam}")).AssertStatus(HttpStatusCode.OK);
+        string[] reads = [$"/ProductTeam/{team}", $"/ProductTeam/{deletedTeam}?include_deleted=true", $"/Product/{product}", $"/Product/{deletedProduct}?include_deleted=true"];
+        var before = await ReadAllAsync(reads);
+
+        var refused = new[]
+        {
+            await limited.SendAsync(HttpMethod.Patch, $"/ProductTeam/{team}", """{"name": "Taken Over"}""", ("If-Match", "*")),
+            await limited.PostAsync($"/ProductTeam/{deletedTeam}/Restore", null),
+            await limited.SendAsync(HttpMethod.Patch, $"/ProductTeam/{team}/Product/{product}", """{"name": "Taken Over"}""", ("If-Match", "*")),
+            await limited.DeleteAsync($"/ProductTeam/{team}/Product/{product}"),
+            await limited.PostAsync($"/ProductTeam/{team}/Product/{deletedProduct}/Restore", null),
+        };
+
+        Assert.All(refused, reply => reply.AssertError(HttpStatusCode.Forbidden, "ACCESS_DENIED", $"Caller 'limited-writer' may not write to organisation '{ods}'"));
+        Assert.Equal(before, await ReadAllAsync(reads));
+
+        // The same writes on its own organisation succeed, so the refusals above are the organisation's.
+        var own = (string)(await limited.CreateTeamAsync(CpmService.LimitedWriterOrganisation))["id"]!;
+        var ownProduct = (string)(await limited.CreateProductAsync(own))["id"]!;
+        (await limited.SendAsync(HttpMethod.Patch, $"/ProductTeam/{own}", """{"name": "Renamed Own"}""", ("If-Match", "*"))).AssertStatus(HttpStatusCode.OK);
+        (await limited.SendAsync(HttpMethod.Patch, $"/ProductTeam/{own}/Product/{ownProduct}", """{"name": "Renamed Own"}""", ("If-Match", "*"))).AssertStatus(HttpStatusCode.OK);
+        (await limited.DeleteAsync($"/ProductTeam/{own}/Product/{ownProduct}")).AssertStatus(HttpStatusCode.OK);
+        (await limited.PostAsync($"/ProductTeam/{own}/Product/{ownProduct}/Restore", null)).AssertStatus(HttpStatusCode.OK);
+        (await limited.DeleteAsync($"/ProductTeam/{own}/Product/{ownProduct}")).AssertStatus(HttpStatusCode.OK);
+        (await limited.DeleteAsync($"/ProductTeam/{own}")).AssertStatus(HttpStatusCode.OK);
+        (await limited.PostAsync($"/ProductTeam/{own}/Restore", null)).AssertStatus(HttpStatusCode.OK);
+    }
+
+    private async Task<List<string>> ReadAllAsync(IEnumerable<string> paths)
+    {
+        var bodies = new List<string>();
+        foreach (var path in paths)
+        {
+            var reply = await _client.GetAsync(path);
+            reply.AssertStatus(HttpStatusCode.OK);
+            bodies.Add($"{reply.Header("ETag")} {reply.Body}");
+        }
+
+        return bodies;
+    }
 }
 
 public sealed class SqliteCallerTests(SqliteService service) : CallerTests(service), IClassFixture<SqliteService>;

@@ -35,3 +35,5 @@ public sealed class DynamoDbWebhookTests : WebhookTests
 }
 
 public sealed class DynamoDbConcurrentWriteTests(DynamoDbService service) : ConcurrentWriteTests(service), IClassFixture<DynamoDbService>;
+
+public sealed class DynamoDbClockTests(DynamoDbMovableClockService service) : ClockTests(service), IClassFixture<DynamoDbMovableClockService>;

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Cpm.Api.Export;
 using Cpm.Api.Tests.Infrastructure;
+using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Api;
 
@@ -137,21 +137,6 @@ public sealed class SqliteExportImportTests(SqliteService service) : ExportImpor
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunServiceAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cpm.Api.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var errors = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await errors);
-    }
+    private static Task<(int? ExitCode, string Output)> RunServiceAsync(params string[] arguments) =>
+        ServiceProcess.RunToExitAsync(arguments, TimeSpan.FromSeconds(60));
 }

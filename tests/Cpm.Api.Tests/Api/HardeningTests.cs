@@ -5,7 +5,7 @@ using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Api;
 
-/// <summary>Contract section 10: what a stranger can send gets a bounded, clear answer.</summary>
+/// <summary>The hardening rules of docs/API.md: what a stranger can send gets a bounded, clear answer.</summary>
 public abstract class HardeningTests(CpmService service)
 {
     private const string TeamModel = "CreateProductTeamIncomingParams";

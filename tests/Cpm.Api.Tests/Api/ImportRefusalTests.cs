@@ -6,7 +6,7 @@ using Cpm.Api.Tests.Infrastructure;
 namespace Cpm.Api.Tests.Api;
 
 /// <summary>
-/// Contract section 10: a malformed or inconsistent export is refused whole. The import names each
+/// Import refusal (docs/API.md, section 16): a malformed or inconsistent export is refused whole. The import names each
 /// bad line, exits 1 and writes nothing, never ending in an unhandled exception.
 /// </summary>
 public sealed class ImportRefusalTests(SqliteService empty) : IClassFixture<SqliteService>

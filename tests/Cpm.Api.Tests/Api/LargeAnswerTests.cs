@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cpm.Api.Tests.Api;
 
 /// <summary>
-/// Contract section 10, bounded memory: search, listing and history without limit are sent in
+/// Bounded memory (docs/API.md, paging): search, listing and history without limit are sent in
 /// pieces once they outgrow one, crossing the store's page boundaries; small answers go out whole.
 /// The data is loaded through the store's import, so the class needs its own store.
 /// </summary>

@@ -18,15 +18,17 @@ public abstract class OdsTests(CpmService service)
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("   ")]
-    [InlineData("\\t\\n")]
-    public async Task BlankOdsCodeIsInvalidWithoutAsking(string odsCode)
+    [InlineData("", "")]
+    [InlineData("   ", "   ")]
+    [InlineData("\\t\\n", "\t\n")]
+    public async Task BlankOdsCodeIsInvalidWithoutAsking(string odsCodeInJson, string odsCode)
     {
-        var reply = await _client.PostAsync("/ProductTeam", $$"""{"ods_code": "{{odsCode}}", "name": "n"}""");
+        var requestsBefore = service.Ord.Requests;
 
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, reply.Status);
-        Assert.Equal(0, service.Ord.CallsFor(odsCode));
+        var reply = await _client.PostAsync("/ProductTeam", $$"""{"ods_code": "{{odsCodeInJson}}", "name": "n"}""");
+
+        reply.AssertError(HttpStatusCode.UnprocessableEntity, "UNPROCESSABLE_ENTITY", $"Invalid ODS Code: could not resolve '{service.Ord.BaseUrl}/{odsCode}'");
+        Assert.Equal(requestsBefore, service.Ord.Requests);
     }
 
     [Fact]

@@ -52,7 +52,12 @@ public abstract class WebhookTests
             (await client.DeleteAsync($"/ProductTeam/{team}/Product/{product}")).AssertStatus(HttpStatusCode.OK);
             (await client.DeleteAsync($"/ProductTeam/{team}")).AssertStatus(HttpStatusCode.OK);
             await WaitUntilAsync(() => Task.FromResult(receiver.Acknowledged.Count >= 6));
-            await Task.Delay(300);
+
+            // Once the stored cursor is at the last event, every send up to it (a repeat after the
+            // restart included) has been answered, so the receiver's list is final.
+            var store = service.Services.GetRequiredService<ICpmStore>();
+            var lastEvent = (await store.ReadEventsAsync(0, 1000, CancellationToken.None))[^1].Sequence;
+            await WaitUntilAsync(async () => await store.GetDeliveryCursorAsync($"webhook:{receiver.Url}", CancellationToken.None) == lastEvent);
 
             var feed = (await client.GetAsync("/Events?limit=1000")).Json()["events"]!.AsArray();
             var expected = feed.Select(e => (string)e!["event_id"]!).ToList();

@@ -17,7 +17,8 @@ public enum OrdBehaviour
 
 /// <summary>
 /// A fake ODS ORD API on a free loopback port: known codes answer 200, unknown ones 404, and a
-/// test can make a code fail, hang or recover. Stops with its fixture.
+/// test can make a code fail, hang or recover. It counts every request it receives, whatever the
+/// path, as well as the calls per code its route decodes. Stops with its fixture.
 /// </summary>
 public sealed class FakeOrd : IAsyncDisposable
 {
@@ -25,6 +26,7 @@ public sealed class FakeOrd : IAsyncDisposable
     private readonly ConcurrentDictionary<string, OrdBehaviour> _behaviours = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _failuresLeft = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private int _requests;
 
     private FakeOrd(WebApplication app) => _app = app;
 
@@ -34,6 +36,13 @@ public sealed class FakeOrd : IAsyncDisposable
     {
         var app = LoopbackServer.Create();
         var ord = new FakeOrd(app);
+
+        // Ahead of routing, so a request whose path matches no code (an empty one, say) still counts.
+        app.Use((context, next) =>
+        {
+            Interlocked.Increment(ref ord._requests);
+            return next(context);
+        });
         app.MapGet("/ORD/2-0-0/organisations/{code}", ord.AnswerAsync);
         await app.StartAsync();
         ord.BaseUrl = LoopbackServer.AddressOf(app) + "/ORD/2-0-0/organisations";
@@ -50,6 +59,9 @@ public sealed class FakeOrd : IAsyncDisposable
     }
 
     public int CallsFor(string code) => _calls.TryGetValue(code, out var calls) ? calls : 0;
+
+    /// <summary>Every request received so far, on any path and with any method.</summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Cpm.Api.Tests.Reliability;
 
-/// <summary>Contract section 10 in a real process and at start-up: hostile ids, webhook URLs and caller names.</summary>
+/// <summary>The hardening rules of docs/API.md in a real process and at start-up: hostile ids, webhook URLs and caller names.</summary>
 public sealed class HostileInputTests(RealService service) : IClassFixture<RealService>
 {
     [Fact]

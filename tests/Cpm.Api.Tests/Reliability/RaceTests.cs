@@ -1,5 +1,7 @@
 using System.Net;
+using Cpm.Api.Tests.DynamoDb;
 using Cpm.Api.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Cpm.Api.Tests.Reliability;
@@ -39,31 +41,45 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
     {
         var productWon = 0;
         var deleteWon = 0;
-        for (var round = 0; round < Rounds; round++)
+        for (var round = 0; round < Rounds || ((productWon == 0 || deleteWon == 0) && round < 3 * Rounds); round++)
         {
-            var teamId = (string)(await _client.CreateTeamAsync())["id"]!;
-            // A create does more work before its write than a delete, so the delete is held back a
-            // little in some rounds: both orders, and the overlap between them, get exercised.
-            var holdBack = TimeSpan.FromMilliseconds(round % 3);
-            var create = Task.Run(() => _client.PostAsync($"/ProductTeam/{teamId}/Product", """{"name": "Racer"}"""));
+            var seeded = await _client.CreateTeamAsync();
+            var (teamId, ods) = ((string)seeded["id"]!, (string)seeded["ods_code"]!);
+
+            // A create does more work before its write than a delete, so one side is held back a
+            // little (0-2 ms) to exercise both orders and the overlap between them. Should either
+            // order still be missing after the planned rounds, the side that keeps losing gets a
+            // growing head start.
+            var (createHoldBack, deleteHoldBack) = round < Rounds
+                ? (TimeSpan.Zero, TimeSpan.FromMilliseconds(round % 3))
+                : HeadStart(productWon == 0, TimeSpan.FromMilliseconds(5 * (round - Rounds + 1)));
+            var create = Task.Run(async () =>
+            {
+                await Task.Delay(createHoldBack);
+                return await _client.PostAsync($"/ProductTeam/{teamId}/Product", """{"name": "Racer"}""");
+            });
             var delete = Task.Run(async () =>
             {
-                await Task.Delay(holdBack);
+                await Task.Delay(deleteHoldBack);
                 return await _client.DeleteAsync($"/ProductTeam/{teamId}");
             });
             var (created, deleted) = (await create, await delete);
 
             var team = await _client.GetAsync($"/ProductTeam/{teamId}");
+            var organisation = await _client.GetAsync($"/Product?organisation_code={ods}");
+            var stored = await StoredAsync(teamId);
             if (created.Status == HttpStatusCode.Created)
             {
                 productWon++;
-                Assert.Equal(HttpStatusCode.Conflict, deleted.Status);
                 var productId = (string)created.Json()["id"]!;
                 deleted.AssertError(HttpStatusCode.Conflict, "CONFLICT",
                     $"Product Team cannot be deleted as it still has associated Product Ids ['{productId}']");
                 team.AssertStatus(HttpStatusCode.OK);
-                var product = await _client.GetAsync($"/Product/{productId}");
-                Assert.Equal(created.Body, product.Body);
+                Assert.Equal(created.Body, (await _client.GetAsync($"/Product/{productId}")).Body);
+                Assert.Equal(
+                    $$"""{"results": [{"org_code": "{{ods}}", "product_teams": [{"product_team_id": {{created.Json()["product_team_id"]!.ToJsonString()}}, "cpm_product_team_id": "{{teamId}}", "products": [{{created.Body}}]}]}]}""",
+                    organisation.Body);
+                Assert.Equal($"team active; products: {productId} active", stored);
             }
             else
             {
@@ -71,12 +87,13 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
                 created.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find ProductTeam for key ('{teamId}')");
                 deleted.AssertStatus(HttpStatusCode.OK);
                 team.AssertStatus(HttpStatusCode.NotFound);
-                var search = await _client.GetAsync($"/Product?product_team_id={teamId}");
-                Assert.Equal("""{"results": []}""", search.Body);
+                Assert.Equal("""{"results": []}""", organisation.Body);
+                Assert.Equal("team inactive; products: none", stored);
             }
         }
 
-        output.WriteLine($"{Rounds} rounds of product create against team delete: product first {productWon}, delete first {deleteWon}, both never");
+        output.WriteLine($"product create against team delete: product first {productWon}, delete first {deleteWon}, both never");
+        Assert.True(productWon > 0 && deleteWon > 0, $"both orders must occur: product first {productWon}, delete first {deleteWon}");
     }
 
     [Fact]
@@ -136,23 +153,31 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
     [Fact]
     public async Task RestoreRacingANewTeamForTheFreedAliasNeverLeavesTwoLiveTeamsWithOneAlias()
     {
+        const int rounds = Rounds / 2;
         var restoreWon = 0;
         var createWon = 0;
-        for (var round = 0; round < Rounds / 2; round++)
+        for (var round = 0; round < rounds || ((restoreWon == 0 || createWon == 0) && round < 3 * rounds); round++)
         {
             var ods = Unique.OdsCode();
             var alias = Guid.NewGuid().ToString();
             var original = (string)(await _client.CreateTeamAsync(ods, alias: alias))["id"]!;
             (await _client.DeleteAsync($"/ProductTeam/{original}")).AssertStatus(HttpStatusCode.OK);
-            var holdBack = TimeSpan.FromMilliseconds(round % 3);
 
+            // As in the create/delete race: the restore is held back 0-2 ms, then the losing side gets a head start.
+            var (createHoldBack, restoreHoldBack) = round < rounds
+                ? (TimeSpan.Zero, TimeSpan.FromMilliseconds(round % 3))
+                : HeadStart(createWon == 0, TimeSpan.FromMilliseconds(5 * (round - rounds + 1)));
             var restore = Task.Run(async () =>
             {
-                await Task.Delay(holdBack);
+                await Task.Delay(restoreHoldBack);
                 return await _client.PostAsync($"/ProductTeam/{original}/Restore", null);
             });
-            var create = Task.Run(() => _client.PostAsync("/ProductTeam",
-                $$"""{"ods_code": "{{ods}}", "name": "Usurper", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}"""));
+            var create = Task.Run(async () =>
+            {
+                await Task.Delay(createHoldBack);
+                return await _client.PostAsync("/ProductTeam",
+                    $$"""{"ods_code": "{{ods}}", "name": "Usurper", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}""");
+            });
             var (restored, created) = (await restore, await create);
 
             var holder = await _client.GetAsync($"/ProductTeam/{alias}");
@@ -173,10 +198,62 @@ public abstract class RaceTests(CpmService service, ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"{Rounds / 2} rounds of restore against a new team for the freed alias: restore first {restoreWon}, create first {createWon}, both never");
+        output.WriteLine($"restore against a new team for the freed alias: restore first {restoreWon}, create first {createWon}, both never");
+        Assert.True(restoreWon > 0 && createWon > 0, $"both orders must occur: restore first {restoreWon}, create first {createWon}");
+    }
+
+    /// <summary>
+    /// The team's row and its product rows as the adapter stored them, read past the API (which
+    /// hides deleted teams), so an orphaned product would show: <c>team inactive; products: P.X active</c>.
+    /// </summary>
+    protected abstract Task<string> StoredAsync(string teamId);
+
+    protected static string Describe(string? teamStatus, IEnumerable<(string Id, string Status)> products)
+    {
+        var listed = products.OrderBy(product => product.Id, StringComparer.Ordinal).Select(product => $"{product.Id} {product.Status}").ToList();
+        return $"team {teamStatus ?? "missing"}; products: {(listed.Count == 0 ? "none" : string.Join(", ", listed))}";
+    }
+
+    /// <summary>Hold-backs that give the creating side (or else the other side) a head start.</summary>
+    private static (TimeSpan Create, TimeSpan Other) HeadStart(bool toCreate, TimeSpan headStart) =>
+        toCreate ? (TimeSpan.Zero, headStart) : (headStart, TimeSpan.Zero);
+}
+
+public sealed class SqliteRaceTests(SqliteService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<SqliteService>
+{
+    protected override async Task<string> StoredAsync(string teamId)
+    {
+        await using var connection = new SqliteConnection($"Data Source={service.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = """
+            SELECT t.status, p.id, p.status FROM product_teams t LEFT JOIN products p ON p.product_team_id = t.id
+            WHERE t.id = $team
+            """;
+        query.Parameters.AddWithValue("$team", teamId);
+        await using var rows = await query.ExecuteReaderAsync();
+        string? status = null;
+        var products = new List<(string, string)>();
+        while (await rows.ReadAsync())
+        {
+            status = rows.GetString(0);
+            if (!rows.IsDBNull(1))
+            {
+                products.Add((rows.GetString(1), rows.GetString(2)));
+            }
+        }
+
+        return Describe(status, products);
     }
 }
 
-public sealed class SqliteRaceTests(SqliteService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<SqliteService>;
-
-public sealed class DynamoDbRaceTests(DynamoDbService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<DynamoDbService>;
+public sealed class DynamoDbRaceTests(DynamoDbService service, ITestOutputHelper output) : RaceTests(service, output), IClassFixture<DynamoDbService>
+{
+    protected override async Task<string> StoredAsync(string teamId)
+    {
+        var partition = await RawRows.PartitionAsync(service.Dynamo, service.TableName, $"PT#{teamId}");
+        return Describe(
+            partition.SingleOrDefault(row => row["sk"].S == $"PT#{teamId}")?["status"].S,
+            partition.Where(row => row["sk"].S.StartsWith("P#", StringComparison.Ordinal)).Select(row => (row["id"].S, row["status"].S)));
+    }
+}

@@ -95,6 +95,86 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// Everything written so far once <paramref name="text"/> has appeared in it: log lines are
+    /// written in batches in the background, so a line can arrive a moment after its request's answer.
+    /// </summary>
+    public async Task<string> OutputOnceItContainsAsync(string text)
+    {
+        for (var attempt = 0; attempt < 200 && !Output.Contains(text, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        var output = Output;
+        Assert.True(output.Contains(text, StringComparison.Ordinal), $"'{text}' did not appear in the service's output within 10 s");
+        return output;
+    }
+
+    /// <summary>
+    /// Runs <c>Cpm.Api.dll</c> with <paramref name="arguments"/> in Production until it exits by itself,
+    /// for starts that must be refused and for the import verb. A process still running after
+    /// <paramref name="bound"/>, or one that starts listening, is killed and reported as exit code null.
+    /// </summary>
+    public static async Task<(int? ExitCode, string Output)> RunToExitAsync(string[] arguments, TimeSpan bound)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cpm.Api.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment.Remove("ASPNETCORE_URLS");
+        start.Environment.Remove("ASPNETCORE_HTTP_PORTS");
+        var output = new StringBuilder();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Record(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+
+            if (ListeningOn().IsMatch(line))
+            {
+                listening.TrySetResult();
+            }
+        }
+
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, line) => Record(line.Data);
+        process.ErrorDataReceived += (_, line) => Record(line.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExitAsync();
+        await Task.WhenAny(exited, listening.Task, Task.Delay(bound));
+        if (!exited.IsCompleted)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        // Waits for the output streams to close too, so every line is in.
+        await process.WaitForExitAsync();
+        lock (output)
+        {
+            return (exited.IsCompletedSuccessfully && !listening.Task.IsCompleted ? process.ExitCode : null, output.ToString());
+        }
+    }
+
     /// <summary>A client on the process's one HttpClient; every request is bounded by its timeout.</summary>
     public CpmClient Client(string? apiKey, string? version = "1") =>
         new(_http ?? throw new InvalidOperationException("Not started."), apiKey, version);

@@ -6,7 +6,8 @@ namespace Cpm.Api.Tests.Storage;
 
 /// <summary>
 /// Group commit on a real SQLite file: writes queued behind a commit run together in the next
-/// transaction, yet each keeps its own outcome and its own atomicity.
+/// transaction (counted by <see cref="GroupCommit.Commits"/>), yet each keeps its own outcome and
+/// its own atomicity.
 /// </summary>
 public sealed class GroupCommitTests : IDisposable
 {
@@ -55,6 +56,42 @@ public sealed class GroupCommitTests : IDisposable
         Assert.StartsWith("SQLite write failed:", (await Assert.ThrowsAsync<StorageUnavailableException>(() => duplicate)).Message);
         Assert.Equal(1, await after);
         Assert.Equal(["after", "before", "holder"], Rows());
+        Assert.Equal(2, _commits.Commits);
+    }
+
+    [Fact]
+    public async Task WritesQueuedBehindACommitShareTheNextOne()
+    {
+        var release = new TaskCompletionSource();
+        var holder = _commits.WriteAsync(async (connection, transaction) =>
+        {
+            await release.Task;
+            return Insert(connection, transaction, "holder");
+        }, CancellationToken.None);
+
+        // Each call queues its write before it returns, so all 64 wait behind the holder's commit.
+        var queued = Enumerable.Range(0, 64)
+            .Select(i => _commits.WriteAsync((connection, transaction) => Task.FromResult(Insert(connection, transaction, $"queued-{i:00}")), CancellationToken.None))
+            .ToList();
+        release.SetResult();
+
+        Assert.Equal(1, await holder);
+        Assert.All(await Task.WhenAll(queued), inserted => Assert.Equal(1, inserted));
+        Assert.Equal(65, Rows().Length);
+        Assert.Equal(2, _commits.Commits);
+    }
+
+    [Fact]
+    public async Task ConcurrentWritersShareCommits()
+    {
+        const int writes = 200;
+
+        var inserted = await Task.WhenAll(Enumerable.Range(0, writes).Select(i => Task.Run(() =>
+            _commits.WriteAsync((connection, transaction) => Task.FromResult(Insert(connection, transaction, $"writer-{i:000}")), CancellationToken.None))));
+
+        Assert.All(inserted, count => Assert.Equal(1, count));
+        Assert.Equal(writes, Rows().Length);
+        Assert.InRange(_commits.Commits, 1, writes - 1);
     }
 
     [Fact]
@@ -76,6 +113,7 @@ public sealed class GroupCommitTests : IDisposable
         Assert.Equal(1, await holder);
         Assert.Equal(1, await _commits.WriteAsync((connection, transaction) => Task.FromResult(Insert(connection, transaction, "later")), CancellationToken.None));
         Assert.Equal(["holder", "later"], Rows());
+        Assert.Equal(2, _commits.Commits);
     }
 
     public void Dispose()

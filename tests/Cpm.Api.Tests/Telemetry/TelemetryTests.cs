@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Cpm.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cpm.Api.Tests.Telemetry;
 
@@ -37,29 +38,43 @@ public sealed class TelemetryTests(SqliteService service) : IClassFixture<Sqlite
     [Fact]
     public async Task OdsCheckOutcomesAndRequestDurationsByRouteAreMeasured()
     {
-        var measurements = new ConcurrentBag<(string Instrument, KeyValuePair<string, object?>[] Tags)>();
+        // The listener hears every meter in the test process; only this service's instruments
+        // (created through its own IMeterFactory) count, so other classes' traffic cannot pass the test.
+        var meters = service.Services.GetRequiredService<IMeterFactory>();
+        var measurements = new ConcurrentQueue<(string Instrument, KeyValuePair<string, object?>[] Tags)>();
         using var listener = new MeterListener
         {
-            InstrumentPublished = (instrument, meters) =>
+            InstrumentPublished = (instrument, subscription) =>
             {
-                if (instrument.Name is "cpm.ods.checks" or "http.server.request.duration")
+                if ((instrument.Name is "cpm.ods.checks" or "http.server.request.duration") && ReferenceEquals(instrument.Meter.Scope, meters))
                 {
-                    meters.EnableMeasurementEvents(instrument);
+                    subscription.EnableMeasurementEvents(instrument);
                 }
             },
         };
-        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => measurements.Add((instrument.Name, tags.ToArray())));
-        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => measurements.Add((instrument.Name, tags.ToArray())));
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => measurements.Enqueue((instrument.Name, tags.ToArray())));
+        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => measurements.Enqueue((instrument.Name, tags.ToArray())));
         listener.Start();
 
         var client = service.Client();
         await client.CreateTeamAsync();
         (await client.PostAsync("/ProductTeam", """{"ods_code": "BAD42", "name": "n"}""")).AssertStatus(HttpStatusCode.UnprocessableEntity);
-        await Task.Delay(100);
 
-        Assert.Contains(measurements, m => m.Instrument == "cpm.ods.checks" && m.Tags.Contains(new("outcome", "valid")));
-        Assert.Contains(measurements, m => m.Instrument == "cpm.ods.checks" && m.Tags.Contains(new("outcome", "invalid")));
-        Assert.Contains(measurements, m => m.Instrument == "http.server.request.duration"
-            && m.Tags.Any(t => t.Key == "http.route" && ((string)t.Value!).TrimEnd('/') == "/ProductTeam") && m.Tags.Any(t => t.Key == "http.response.status_code" && Equals(t.Value, 422)));
+        Func<(string Instrument, KeyValuePair<string, object?>[] Tags), bool>[] expected =
+        [
+            m => m.Instrument == "cpm.ods.checks" && m.Tags.Contains(new("outcome", "valid")),
+            m => m.Instrument == "cpm.ods.checks" && m.Tags.Contains(new("outcome", "invalid")),
+            m => m.Instrument == "http.server.request.duration"
+                && m.Tags.Any(t => t.Key == "http.route" && ((string)t.Value!).TrimEnd('/') == "/ProductTeam")
+                && m.Tags.Any(t => t.Key == "http.response.status_code" && Equals(t.Value, 422)),
+        ];
+
+        // The request duration is recorded as the request ends, just after the client has its answer.
+        for (var wait = 0; wait < 100 && !expected.All(wanted => measurements.Any(wanted)); wait++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.All(expected, wanted => Assert.Contains(measurements, measurement => wanted(measurement)));
     }
 }

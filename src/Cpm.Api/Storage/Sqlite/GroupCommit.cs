@@ -24,6 +24,10 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
 
     private readonly ConcurrentQueue<PendingWrite> _queue = new();
     private readonly SemaphoreSlim _writerLock = new(1, 1);
+    private long _commits;
+
+    /// <summary>Transactions committed so far: fewer than the writes they held when writes shared them.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
 
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
     {
@@ -100,6 +104,7 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
             }
 
             transaction.Commit();
+            Interlocked.Increment(ref _commits);
         }
         catch (Exception failure)
         {
