@@ -14,6 +14,11 @@ using Cpm.Api.Webhooks;
 using Microsoft.Extensions.Configuration.Memory;
 using ZLogger;
 
+if (args is [GenerateIdsCommand.Verb, .. var generateArguments])
+{
+    return GenerateIdsCommand.Run(generateArguments, Console.Out, Console.Error);
+}
+
 var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
 var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
 
