@@ -57,6 +57,7 @@ builder.Logging.ClearProviders().AddZLoggerConsole(options =>
 // opens a log scope and an Activity for every request even when nothing records them: 15% of a GET.
 // Spans are still made when tracing is exported, and a failed start is still logged by the generic host.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+builder.Configuration.AddBuildTimeDocumentSettings();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddCpmStorage(builder.Configuration);

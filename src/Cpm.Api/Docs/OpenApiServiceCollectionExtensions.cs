@@ -16,6 +16,15 @@ internal static class OpenApiServiceCollectionExtensions
     public const string DocumentPath = "/openapi/v1.json";
     private const string ApiKeyScheme = "apikey";
 
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Health"] = "Probes for load balancers (no api key) and the contract's storage check.",
+        ["Product teams"] = "Teams, each tied to an organisation's ODS code, found by their id or their alias key.",
+        ["Products"] = "The products (connecting parties) a team registers, each with a product id such as P.7GX-ANH.",
+        ["Events"] = "The change feed: every create, rename, delete and restore, in order.",
+        ["Export"] = "The whole register as NDJSON, to move it between stores.",
+    };
+
     public static IServiceCollection AddCpmOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(options =>
         {
@@ -29,7 +38,18 @@ internal static class OpenApiServiceCollectionExtensions
                     Version = "1",
                     Description = "Register product teams and the products (connecting parties) they connect to national APIs. "
                         + "Bodies are JSON as Python's json.dumps writes it; errors are {\"errors\": [{\"code\", \"message\"}]}.",
+                    License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
                 };
+
+                // Relative, so the document is the same wherever it is served or generated (docs/openapi.json).
+                document.Servers = [new OpenApiServer { Url = "/", Description = "The service this document was read from." }];
+                foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
+                {
+                    tag.Description = TagDescriptions.TryGetValue(tag.Name!, out var description)
+                        ? description
+                        : throw new InvalidOperationException($"Tag '{tag.Name}' has no description: add one to {nameof(TagDescriptions)}.");
+                }
+
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes[ApiKeyScheme] = new OpenApiSecurityScheme
@@ -59,6 +79,7 @@ internal static class OpenApiServiceCollectionExtensions
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         var versioned = metadata.OfType<VersionHeaderMetadata>().Any();
         var needsKey = metadata.OfType<ApiKeyMetadata>().Any();
+        operation.OperationId = OperationIds.For(context.Description.HttpMethod!, context.Description.RelativePath!);
         operation.Parameters ??= [];
         if (versioned)
         {
@@ -71,6 +92,11 @@ internal static class OpenApiServiceCollectionExtensions
         if (needsKey)
         {
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }];
+        }
+        else
+        {
+            // Stated, not left out: an open operation and one whose security was forgotten look alike.
+            operation.Security = [];
         }
 
         var errors = metadata.OfType<ApiErrorsMetadata>().SelectMany(declared => declared.Examples)
