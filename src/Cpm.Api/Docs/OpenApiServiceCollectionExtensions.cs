@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Cpm.Api.Auth;
 using Cpm.Api.Http;
+using Cpm.Api.Pages;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
@@ -15,6 +16,13 @@ internal static class OpenApiServiceCollectionExtensions
 {
     public const string DocumentPath = "/openapi/v1.json";
     private const string ApiKeyScheme = "apikey";
+
+    /// <summary>
+    /// Links off the page, which no option removes: Scalar's "Powered by" and hosted-client links, and
+    /// the MDN link that is the test client's status line (so the client shows a response's timing,
+    /// headers and body, not its status). The page's own links are fragments.
+    /// </summary>
+    private const string HideOutsideLinks = "a[href^='http:'], a[href^='https:'], a[href^='//'] { display: none !important; }";
 
     private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
     {
@@ -67,11 +75,35 @@ internal static class OpenApiServiceCollectionExtensions
     public static void MapCpmDocs(this IEndpointRouteBuilder routes)
     {
         routes.MapOpenApi(DocumentPath);
+        // Only this service: no AI chat, MCP, telemetry, CDN fonts, developer toolbar (its Share and
+        // Deploy buttons lead to Scalar's own services) or links to Scalar's hosted client and site,
+        // and a policy that lets nothing else load. Requests go to the origin the page came from.
         routes.MapScalarApiReference("/docs", options => options
-            .WithTitle("Connecting Party Manager API")
-            .WithOpenApiRoutePattern(DocumentPath)
-            .AddPreferredSecuritySchemes(ApiKeyScheme));
+                .WithTitle("Connecting Party Manager API")
+                .WithOpenApiRoutePattern(DocumentPath)
+                .AddPreferredSecuritySchemes(ApiKeyScheme)
+                .DisableAgent()
+                .DisableMcp()
+                .DisableTelemetry()
+                .DisableDefaultFonts()
+                .HideDeveloperTools()
+                .HideClientButton()
+                .WithDynamicBaseServerUrl()
+                .WithCustomCss(HideOutsideLinks)
+                .WithNonce())
+            .Add(endpoint => endpoint.RequestDelegate = WithPageHeaders(endpoint.RequestDelegate!));
     }
+
+    /// <summary>The UI's headers, naming the nonce Scalar puts on its inline start-up script for this request.</summary>
+    private static RequestDelegate WithPageHeaders(RequestDelegate next) => context =>
+    {
+        context.Response.OnStarting(() =>
+        {
+            PageSecurityHeaders.Apply(context.Response, context.Items[ScalarOptions.NonceHttpContextItemKey] as string, inlineStyles: true);
+            return Task.CompletedTask;
+        });
+        return next(context);
+    };
 
     /// <summary>Headers, the api key requirement and the error answers of one operation.</summary>
     private static async Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
