@@ -7,14 +7,21 @@ public static class Repository
 
     public static string PathOf(string relative) => Path.Combine(Root, relative);
 
-    /// <summary>A program from tools/node_modules/.bin; missing means the install step was not run.</summary>
-    public static string NodeTool(string name)
+    /// <summary>A program from tools/node_modules/.bin.</summary>
+    public static string NodeTool(string name) => Installed(PathOf(Path.Combine("tools", "node_modules", ".bin", name)));
+
+    /// <summary>A script in tools/ that imports the npm packages installed beside it.</summary>
+    public static string NodeScript(string name)
     {
-        var path = PathOf(Path.Combine("tools", "node_modules", ".bin", name));
-        return File.Exists(path)
-            ? path
-            : throw new InvalidOperationException($"{path} is missing: run `npm ci --prefix tools` (.ci/run does) to install the pinned node tools.");
+        Installed(PathOf(Path.Combine("tools", "node_modules")));
+        return PathOf(Path.Combine("tools", name));
     }
+
+    /// <summary>Missing means the install step was not run.</summary>
+    private static string Installed(string path) =>
+        File.Exists(path) || Directory.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{path} is missing: run `npm ci --prefix tools --ignore-scripts` (.ci/run does) to install the pinned node tools.");
 
     private static string FindRoot()
     {
