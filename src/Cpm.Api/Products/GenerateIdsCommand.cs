@@ -13,7 +13,9 @@ internal static class GenerateIdsCommand
     public const string Verb = "generate-ids";
     public const int MaxCount = 100_000;
 
-    private const string Usage = $"Usage: dotnet Cpm.Api.dll {Verb} --count N --file PATH (N from 1 to 100000; PATH a JSON array of product ids, created if missing)";
+    private static readonly string Usage =
+        $"Usage: dotnet Cpm.Api.dll {Verb} --count N --file PATH (N from 1 to {MaxCount}; PATH a JSON array of product ids, created if missing)";
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <returns>0 when the ids were written; 2 for bad arguments; 1 when the file cannot be read or written.</returns>
