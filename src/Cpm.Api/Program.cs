@@ -12,10 +12,16 @@ using Cpm.Api.Telemetry;
 using Cpm.Api.Ui;
 using Cpm.Api.Webhooks;
 
+if (args is [GenerateIdsCommand.Verb, .. var generateArguments])
+{
+    return GenerateIdsCommand.Run(generateArguments, Console.Out, Console.Error);
+}
+
 var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
 var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
 
 builder.AddCpmLogging();
+builder.Configuration.AddBuildTimeDocumentSettings();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddCpmStorage(builder.Configuration);

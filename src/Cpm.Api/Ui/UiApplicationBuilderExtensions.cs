@@ -1,3 +1,4 @@
+using Cpm.Api.Pages;
 using Microsoft.Extensions.FileProviders;
 
 namespace Cpm.Api.Ui;
@@ -9,11 +10,6 @@ namespace Cpm.Api.Ui;
 /// </summary>
 internal static class UiApplicationBuilderExtensions
 {
-    // Everything a page loads comes from this origin: no inline script or style, no CDN.
-    private const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
     public static IApplicationBuilder UseSelfServiceUi(this IApplicationBuilder app)
     {
         // wwwroot holds only ui/, so /ui/... maps to wwwroot/ui/... and nothing else is served.
@@ -22,15 +18,8 @@ internal static class UiApplicationBuilderExtensions
         return app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
-            OnPrepareResponse = context =>
-            {
-                var headers = context.Context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                headers.XContentTypeOptions = "nosniff";
-                headers["Referrer-Policy"] = "no-referrer";
-                // Revalidate on each load (a cheap ETag check) so a new release is seen at once.
-                headers.CacheControl = "no-cache";
-            },
+            // No inline script or style: the pages' own files only.
+            OnPrepareResponse = context => PageSecurityHeaders.Apply(context.Context.Response),
         });
     }
 
