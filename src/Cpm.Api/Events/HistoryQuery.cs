@@ -22,7 +22,8 @@ internal sealed record HistoryQuery(PageRequest? Page, string Scope)
         var query = QueryParameters.Read(request);
         var scope = $"history:{entityType}:{key}";
         var page = Paging.Read(model, query, scope);
-        model.RejectUnknownFields(query.Keys, Paging.LimitField, Paging.CursorField);
+
+        // Other parameters are ignored, as history always ignored them.
         Paging.RequireLimitWithCursor(model, query);
         error = model.HasErrors ? ApiResults.Errors(model.Errors) : null;
         return model.HasErrors ? null : new HistoryQuery(page, scope);

@@ -80,6 +80,9 @@ public sealed partial class ReadmeExamplesTests
     {
         [("README.md", "Two commands")] = (2, "starts the service and runs the tests: these tests start the same service themselves and are among those tests"),
         [("README.md", "Running against DynamoDB")] = (1, "starts moto on port 5000 and the service in the foreground: the DynamoDB test starts the service with this block's settings on the test run's moto instead"),
+        [("README.md", "Web UI and API docs")] = (1, "runs the OpenAPI linter, which the OpenAPI tests run on the same file"),
+        [("docs/DEPLOY.md", "The container image")] = (2, "needs a Docker engine and the base image's registry; the container tests run the offline check instead"),
+        [("docs/DEPLOY.md", "Smoke tests")] = (1, "needs a deployment; the smoke test project runs in the suite against the published service"),
         [("docs/DEPLOY.md", "Deploy")] = (3, "needs an AWS account and a deployed stack"),
         [("docs/DEPLOY.md", "Api keys in SSM")] = (2, "needs an AWS account and a deployed stack"),
         [("docs/DYNAMODB.md", "Running locally against moto")] = (1, "installs moto, starts it on port 5000 and the service in the foreground, as the README's DynamoDB block does"),

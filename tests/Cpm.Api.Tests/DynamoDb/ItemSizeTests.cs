@@ -1,78 +1,71 @@
-using System.Net;
+using Cpm.Api.Entities;
+using Cpm.Api.ProductTeams;
+using Cpm.Api.Storage;
 using Cpm.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cpm.Api.Tests.DynamoDb;
 
 /// <summary>
-/// Input DynamoDB cannot hold for its size is the client's to change: 413 PAYLOAD_TOO_LARGE, never
-/// a 503 outage, and nothing is written. Long request ids are hashed into the response row's key.
+/// What DynamoDB cannot hold for its size is refused before anything is written. Requests cannot
+/// reach this any more (names are at most 255 characters, request ids 200), but names already
+/// stored are served whatever their length, so the store guards itself: here it is driven directly.
+/// Long request ids are hashed into the response row's key.
 /// </summary>
 public sealed class ItemSizeTests(DynamoDbService service) : IClassFixture<DynamoDbService>
 {
     private const string TooLarge = "Request is too large to store: it would make a DynamoDB item of ";
 
+    private readonly ICpmStore _store = service.Services.GetRequiredService<ICpmStore>();
     private readonly CpmClient _client = service.Client();
 
     [Fact]
-    public async Task ATeamNameTooLargeForOneItemIsPayloadTooLargeAndNothingIsStored()
+    public async Task ATeamTooLargeForOneItemIsRefusedAndNothingIsStored()
     {
-        var ods = Unique.OdsCode();
+        var team = NewTeam(new string('A', 410_000));
         var feedBefore = await FeedLengthAsync();
 
-        var reply = await _client.PostAsync("/ProductTeam", $$"""{"ods_code": "{{ods}}", "name": "{{new string('A', 410_000)}}"}""");
+        var refused = await Assert.ThrowsAsync<TooLargeToStoreException>(() => _store.CreateTeamAsync(team, Write(), CancellationToken.None));
 
-        AssertTooLarge(reply);
-        Assert.Equal("""{"results": []}""", (await _client.GetAsync($"/ProductTeam?organisation_code={ods}")).Body);
+        Assert.StartsWith(TooLarge, refused.Message, StringComparison.Ordinal);
+        Assert.Null(await _store.GetTeamAsync(team.Id, CancellationToken.None));
         Assert.Equal(feedBefore, await FeedLengthAsync());
     }
 
     [Fact]
-    public async Task AProductNameTooLargeForOneItemIsPayloadTooLarge()
-    {
-        var team = (string)(await _client.CreateTeamAsync())["id"]!;
-
-        AssertTooLarge(await _client.PostAsync($"/ProductTeam/{team}/Product", $$"""{"name": "{{new string('P', 410_000)}}"}"""));
-
-        Assert.Equal("""{"results": []}""", (await _client.GetAsync($"/Product?product_team_id={team}")).Body);
-    }
-
-    [Fact]
-    public async Task ARenameWhoseEventWouldPassTheLimitIsPayloadTooLargeAndChangesNothing()
+    public async Task ARenameWhoseEventWouldPassTheLimitIsRefusedAndChangesNothing()
     {
         // Each name fits in a row; the rename event carries the old and the new one and would not.
-        var oldName = new string('B', 250_000);
-        var team = await _client.CreateTeamAsync(name: oldName);
-        var id = (string)team["id"]!;
+        var team = NewTeam(new string('B', 250_000));
+        Assert.True(await _store.CreateTeamAsync(team, Write(), CancellationToken.None));
 
-        AssertTooLarge(await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{id}", $$"""{"name": "{{new string('C', 250_000)}}"}""", ("If-Match", "*")));
+        await Assert.ThrowsAsync<TooLargeToStoreException>(() =>
+            _store.RenameTeamAsync(team.Renamed(new string('C', 250_000), DateTimeOffset.UtcNow), team.Version, Write(), CancellationToken.None));
 
-        var current = await _client.GetAsync($"/ProductTeam/{id}");
-        Assert.Equal(oldName, (string)current.Json()["name"]!);
-        Assert.Equal("W/\"1\"", current.Header("ETag"));
-        Assert.Single((await _client.GetAsync($"/ProductTeam/{id}/History")).Json()["events"]!.AsArray());
+        var current = await _store.GetTeamAsync(team.Id, CancellationToken.None);
+        Assert.Equal(team.Name, current!.Name);
+        Assert.Equal(1, current.Version);
+        Assert.Single(await _store.GetHistoryAsync(ChangeEvent.TeamEntity, team.Id, 0, 10, CancellationToken.None));
     }
 
     [Fact]
-    public async Task ARequestIdLongerThanAKeyMayBeIsStillRememberedAndReplayed()
+    public async Task AnAnswerWithARequestIdLongerThanAKeyMayBeIsRememberedAndFound()
     {
         var requestId = new string('r', 4000);
-        var body = $$"""{"ods_code": "{{Unique.OdsCode()}}", "name": "Long Request Id"}""";
+        var team = NewTeam("Long Request Id");
+        var now = DateTimeOffset.UtcNow;
+        var write = Write() with { Response = new StoredResponse("apikey-0", requestId, "fingerprint", 201, "{}", "W/\"1\"", now) };
 
-        var first = await _client.PostAsync("/ProductTeam", body, ("X-Request-Id", requestId));
-        var again = await _client.PostAsync("/ProductTeam", body, ("X-Request-Id", requestId));
+        Assert.True(await _store.CreateTeamAsync(team, write, CancellationToken.None));
 
-        first.AssertStatus(HttpStatusCode.Created);
-        again.AssertStatus(HttpStatusCode.Created);
-        Assert.Equal(first.Body, again.Body);
+        var found = await _store.FindResponseAsync("apikey-0", requestId, now.AddMinutes(-1), CancellationToken.None);
+        Assert.Equal(requestId, found!.RequestId);
     }
 
-    private static void AssertTooLarge(Reply reply)
-    {
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, reply.Status);
-        var error = reply.Json()["errors"]!.AsArray().Single()!;
-        Assert.Equal("PAYLOAD_TOO_LARGE", (string)error["code"]!);
-        Assert.StartsWith(TooLarge, (string)error["message"]!, StringComparison.Ordinal);
-    }
+    private static ProductTeam NewTeam(string name) =>
+        new(Guid.NewGuid().ToString(), name, Unique.OdsCode(), EntityStatus.Active, DateTimeOffset.UtcNow, null, null, [], 1);
+
+    private static WriteContext Write() => new(DateTimeOffset.UtcNow, null, null, "apikey-0");
 
     private async Task<int> FeedLengthAsync() => (await _client.GetAsync("/Events?limit=1000")).Json()["events"]!.AsArray().Count;
 }

@@ -14,7 +14,7 @@ namespace Cpm.Api.Tests.Reliability;
 public sealed class HostileInputTests(RealService service) : IClassFixture<RealService>
 {
     [Fact]
-    public async Task ANonAsciiRequestIdGetsTheContractsErrorAndAnAccessLine()
+    public async Task ANonAsciiRequestIdGetsTheErrorBodyAndAnAccessLine()
     {
         var marker = Guid.NewGuid().ToString("N");
         var request = RawHttp.Request("GET", $"/Product/P.{marker}", [$"apikey: {RealService.ApiKey}", "version: 1"]);
