@@ -1,4 +1,4 @@
-using Cpm.Api.Http;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Entities;
 

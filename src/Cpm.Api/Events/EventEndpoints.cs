@@ -2,6 +2,7 @@ using System.Globalization;
 using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Events;
 

@@ -1,7 +1,7 @@
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Export;
 

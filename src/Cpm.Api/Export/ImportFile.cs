@@ -1,9 +1,9 @@
 using System.Numerics;
 using Cpm.Api.Entities;
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Export;
 

@@ -1,3 +1,5 @@
+using Cpm.Api.Wire;
+
 namespace Cpm.Api.Http;
 
 internal sealed record ApiError(string Code, string Message);

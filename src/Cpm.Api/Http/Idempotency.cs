@@ -3,6 +3,7 @@ using System.Text;
 using Cpm.Api.Auth;
 using Cpm.Api.Docs;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Http;
 

@@ -1,3 +1,5 @@
+using Cpm.Api.Wire;
+
 namespace Cpm.Api.Http;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Http;
 

@@ -1,5 +1,6 @@
 using Cpm.Api.Auth;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Http;
 

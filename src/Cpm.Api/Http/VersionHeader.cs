@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Http;
 

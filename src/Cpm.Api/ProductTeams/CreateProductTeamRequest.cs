@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Cpm.Api.Http;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.ProductTeams;
 

@@ -5,6 +5,7 @@ using Cpm.Api.Events;
 using Cpm.Api.Http;
 using Cpm.Api.Ods;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Cpm.Api.ProductTeams;
@@ -49,7 +50,7 @@ internal static class ProductTeamEndpoints
             .DocumentsJsonBody<RenameBody>()
             .Produces<ProductTeamBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(
-                new(ErrorCodes.ValidationError, $"{UpdateRequests.TeamModel}.ods_code: extra fields not permitted"),
+                new(ErrorCodes.ValidationError, $"{RenameProductTeamRequest.Model}.ods_code: extra fields not permitted"),
                 notFound,
                 new(ErrorCodes.PreconditionRequired, Preconditions.Required),
                 new(ErrorCodes.PreconditionFailed, Preconditions.Failed),
@@ -173,7 +174,7 @@ internal static class ProductTeamEndpoints
 
     private static async Task<IResult> RenameAsync([FromRoute(Name = "product_team_id")] string teamKey, HttpContext context, ICpmStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (name, invalid) = await RequestBody.ReadValidAsync(context.Request, UpdateRequests.ValidateTeamName, cancellationToken);
+        var (name, invalid) = await RequestBody.ReadValidAsync(context.Request, RenameProductTeamRequest.Validate, cancellationToken);
         if (name is null)
         {
             return invalid!;

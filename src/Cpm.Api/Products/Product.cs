@@ -1,5 +1,5 @@
 using Cpm.Api.Entities;
-using Cpm.Api.Http;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Products;
 

@@ -5,6 +5,7 @@ using Cpm.Api.Events;
 using Cpm.Api.Http;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Cpm.Api.Products;
@@ -43,7 +44,7 @@ internal static class ProductEndpoints
             .DocumentsJsonBody<RenameBody>()
             .Produces<ProductBody>(StatusCodes.Status200OK, ApiResults.JsonContentType)
             .WithErrors(
-                new(ErrorCodes.ValidationError, $"{UpdateRequests.ProductModel}.keys: extra fields not permitted"),
+                new(ErrorCodes.ValidationError, $"{RenameProductRequest.Model}.keys: extra fields not permitted"),
                 teamNotFound,
                 notInTeam,
                 new(ErrorCodes.PreconditionRequired, Preconditions.Required),
@@ -140,7 +141,7 @@ internal static class ProductEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var (name, invalid) = await RequestBody.ReadValidAsync(context.Request, UpdateRequests.ValidateProductName, cancellationToken);
+        var (name, invalid) = await RequestBody.ReadValidAsync(context.Request, RenameProductRequest.Validate, cancellationToken);
         if (name is null)
         {
             return invalid!;

@@ -1,4 +1,5 @@
 using Cpm.Api.Http;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Products;
 

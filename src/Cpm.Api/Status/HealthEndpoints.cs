@@ -1,6 +1,7 @@
 using Cpm.Api.Docs;
 using Cpm.Api.Http;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ZLogger;
 

@@ -1,7 +1,7 @@
 using Cpm.Api.Entities;
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Storage;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Cpm.Api.Http;
 using Cpm.Api.Storage;
+using Cpm.Api.Wire;
 using Microsoft.Extensions.Options;
 using ZLogger;
 

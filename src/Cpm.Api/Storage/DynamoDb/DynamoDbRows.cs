@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Amazon.DynamoDBv2.Model;
 using Cpm.Api.Entities;
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
+using Cpm.Api.Wire;
 using static Cpm.Api.Storage.DynamoDb.DynamoDbTable;
 
 namespace Cpm.Api.Storage.DynamoDb;

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Cpm.Api.Entities;
-using Cpm.Api.Http;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
+using Cpm.Api.Wire;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Cpm.Api.Http;
+using Cpm.Api.Wire;
 
-namespace Cpm.Api.Tests.Http;
+namespace Cpm.Api.Tests.Wire;
 
 /// <summary>
 /// The timestamp fast paths against literal expected values and an independent computation from

@@ -1,8 +1,8 @@
 using System.Text;
-using Cpm.Api.Http;
 using Cpm.Api.Tests.Infrastructure;
+using Cpm.Api.Wire;
 
-namespace Cpm.Api.Tests.Http;
+namespace Cpm.Api.Tests.Wire;
 
 /// <summary>The writer's string escaping and byte output against a character-by-character reference of json.dumps.</summary>
 public sealed class PythonJsonWriterTests

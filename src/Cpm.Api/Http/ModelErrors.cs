@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text;
+using Cpm.Api.Wire;
 
 namespace Cpm.Api.Http;
 
@@ -105,6 +105,16 @@ internal sealed class ModelErrors(string model)
         return name;
     }
 
+    /// <summary>A body of one field, <c>name</c>, as <see cref="RequiredName"/> checks it: the name, or null with the errors.</summary>
+    public string? OnlyName(JsonDict body, Func<string, bool> matches, string pattern, out IReadOnlyList<ApiError> errors)
+    {
+        const string nameField = "name";
+        var name = RequiredName(body, nameField, matches, pattern);
+        RejectUnknownFields(body.Keys, nameField);
+        errors = Errors;
+        return HasErrors ? null : name;
+    }
+
     /// <summary>pydantic's <c>str</c> validator: the text, or null with the reason it was refused.</summary>
     public static string? AsPythonString(object? value, out string? problem)
     {
@@ -126,109 +136,5 @@ internal sealed class ModelErrors(string model)
                 problem = StrTypeExpected;
                 return null;
         }
-    }
-}
-
-/// <summary>Whitespace as Python's <c>str.isspace()</c> sees it, which is what the rules were written against.</summary>
-internal static class PythonText
-{
-    public static bool IsSpace(char c) => c is ' ' or (>= '\t' and <= '\r') or (>= '\x1c' and <= '\x1f')
-        or '\x85' or '\xa0' or '\u1680' or (>= '\u2000' and <= '\u200a') or '\u2028' or '\u2029'
-        or '\u202f' or '\u205f' or '\u3000';
-
-    public static bool IsBlank(string value) => value.All(IsSpace);
-
-    /// <summary><c>^\S+( \S+)*$</c>: words of non-space characters, one space between them.</summary>
-    public static bool IsSingleSpacedWords(string value)
-    {
-        if (value.Length == 0 || value[0] == ' ' || value[^1] == ' ')
-        {
-            return false;
-        }
-
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (c == ' ' ? value[i + 1] == ' ' : IsSpace(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The length as Python counts it: code points, so an astral character is one.</summary>
-    public static int CodePoints(string value) => value.EnumerateRunes().Count();
-
-    /// <summary>Unicode categories Cc and Cf: control characters, zero-width and bidirectional controls.</summary>
-    public static bool HasControlOrFormatCharacters(string value) =>
-        value.EnumerateRunes().Any(rune => Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format);
-
-    /// <summary><c>^[ -~]+$</c>: printable ASCII.</summary>
-    public static bool IsPrintableAscii(string value) => value.Length > 0 && value.All(c => c is >= ' ' and <= '~');
-}
-
-/// <summary>Python's <c>repr(float)</c>, for numbers sent where a string is due.</summary>
-internal static class PythonFloat
-{
-    public static string Repr(double value)
-    {
-        if (double.IsNaN(value))
-        {
-            return "nan";
-        }
-
-        if (double.IsInfinity(value))
-        {
-            return value > 0 ? "inf" : "-inf";
-        }
-
-        // .NET's "R" gives the same shortest round-trip digits as Python; only the layout differs.
-        var roundTrip = value.ToString("R", CultureInfo.InvariantCulture);
-        var negative = roundTrip.StartsWith('-') || (value == 0 && double.IsNegative(value));
-        var (digits, pointPosition) = Decompose(roundTrip.TrimStart('-'));
-        string body;
-        if (pointPosition is < -3 or > 16)
-        {
-            var exponent = pointPosition - 1;
-            var mantissa = digits.Length == 1 ? digits : $"{digits[0]}.{digits[1..]}";
-            body = $"{mantissa}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
-        }
-        else if (pointPosition <= 0)
-        {
-            body = $"0.{new string('0', -pointPosition)}{digits}";
-        }
-        else if (pointPosition >= digits.Length)
-        {
-            body = $"{digits}{new string('0', pointPosition - digits.Length)}.0";
-        }
-        else
-        {
-            body = $"{digits[..pointPosition]}.{digits[pointPosition..]}";
-        }
-
-        return negative ? "-" + body : body;
-    }
-
-    /// <summary>Significant digits and where the decimal point falls (value = 0.digits × 10^point).</summary>
-    private static (string Digits, int Point) Decompose(string text)
-    {
-        var exponent = 0;
-        var e = text.IndexOfAny(['E', 'e']);
-        if (e >= 0)
-        {
-            exponent = int.Parse(text.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-            text = text[..e];
-        }
-
-        var dot = text.IndexOf('.');
-        var integerPart = dot >= 0 ? text[..dot] : text;
-        var all = integerPart + (dot >= 0 ? text[(dot + 1)..] : "");
-        var point = integerPart.Length + exponent;
-        var trimmed = all.TrimStart('0');
-        point -= all.Length - trimmed.Length;
-        trimmed = trimmed.TrimEnd('0');
-        return trimmed.Length == 0 ? ("0", 1) : (trimmed, point);
     }
 }

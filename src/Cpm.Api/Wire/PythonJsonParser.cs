@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 
-namespace Cpm.Api.Http;
+namespace Cpm.Api.Wire;
 
 /// <summary>
 /// Parses a request body with the semantics of Python's <c>json.loads</c>, so that the values a

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace Cpm.Api.Http;
+namespace Cpm.Api.Wire;
 
 /// <summary>
 /// Writes JSON the way Python's <c>json.dumps</c> does with its defaults, which existing CPM

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Cpm.Api.Http;
+namespace Cpm.Api.Wire;
 
 /// <summary>Timestamps as Python's <c>datetime.isoformat()</c> writes an aware UTC datetime.</summary>
 internal static class PythonTime
