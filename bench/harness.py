@@ -163,29 +163,14 @@ def loadavg():
 
 # --- the stores -------------------------------------------------------------------------------
 
-MOTO_SERVER_CS = os.path.join(HERE, "..", "tests", "Cpm.Api.Tests", "Infrastructure", "MotoServer.cs")
+# The tests' moto launcher, so both run the same moto: requests serialised (moto's transactions are not
+# atomic under concurrent requests), transactions and queries costing what they touch rather than the whole
+# table. It exits when its standard input closes.
+MOTO_LAUNCHER = os.path.join(HERE, "..", "tests", "Cpm.Api.Tests", "Infrastructure", "moto_launcher.py")
 DYNAMODB_TABLE = "cpm-bench"
 # moto does not check credentials, but the service signs its requests: fixed dummies (the caller's AWS_*
 # variables are not passed on), and the region moto keeps the table in.
 DYNAMODB_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"}
-
-
-def moto_launcher():
-    """The tests' moto launcher, read from MotoServer.cs (a C# raw string literal) so both run the same moto:
-    requests serialised (moto's transactions are not atomic under concurrent requests) and transactions and
-    queries costing what they touch rather than the whole table. It exits when its standard input closes."""
-    with open(MOTO_SERVER_CS) as f:
-        lines = f.read().splitlines()
-    try:
-        first = next(i for i, line in enumerate(lines) if line.rstrip().endswith('string Launcher = """')) + 1
-        last = next(i for i in range(first, len(lines)) if lines[i].strip() == '""";')
-    except StopIteration:
-        raise SystemExit(f"no Launcher = \"\"\"...\"\"\"; string in {MOTO_SERVER_CS}") from None
-    # As C# reads a raw string: the closing quotes' indentation is removed from every line.
-    indent = len(lines[last]) - len(lines[last].lstrip())
-    # werkzeug would log every request: CPU taken from moto, the bottleneck, and a log that grows by megabytes.
-    quiet = "import logging\nlogging.getLogger('werkzeug').setLevel(logging.WARNING)\n"
-    return quiet + "\n".join(line[indent:] for line in lines[first:last]) + "\n"
 
 
 def start_store(store, workdir, start):
@@ -194,7 +179,7 @@ def start_store(store, workdir, start):
     if store == "sqlite":
         return [f"--Storage:Sqlite:Path={os.path.join(workdir, 'cpm.db')}"], {}, None
     port = free_port()
-    moto = start("moto", [sys.executable, "-c", moto_launcher(), "-H", "127.0.0.1", "-p", str(port)],
+    moto = start("moto", [sys.executable, MOTO_LAUNCHER, "-H", "127.0.0.1", "-p", str(port)],
                  stdin=subprocess.PIPE)
     wait_for(port, "/moto-api/", 60)
     # The service creates the table with its two indexes at start-up (CreateTable), as the tests do.

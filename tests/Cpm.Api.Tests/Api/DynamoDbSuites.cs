@@ -13,8 +13,6 @@ public sealed class DynamoDbJsonFormatTests(DynamoDbService service) : JsonForma
 
 public sealed class DynamoDbOdsTests(DynamoDbService service) : OdsTests(service), IClassFixture<DynamoDbService>;
 
-public sealed class DynamoDbConcurrencyTests(DynamoDbService service) : ConcurrencyTests(service), IClassFixture<DynamoDbService>;
-
 public sealed class DynamoDbChangeTests(DynamoDbService service) : ChangeTests(service), IClassFixture<DynamoDbService>;
 
 public sealed class DynamoDbCallerTests(DynamoDbService service) : CallerTests(service), IClassFixture<DynamoDbService>;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Cpm.Api.Export;
 using Cpm.Api.Tests.Infrastructure;
-using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Api;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Cpm.Api.Tests.Infrastructure;
-using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Api;
 

@@ -6,9 +6,7 @@ using Amazon.Runtime;
 using Amazon.SimpleSystemsManagement;
 using Amazon.SimpleSystemsManagement.Model;
 using Cpm.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cpm.Api.Tests.Auth;
@@ -98,16 +96,7 @@ public sealed class SsmApiKeysTests(SsmApiKeysTests.MotoSsm ssm) : IClassFixture
             settings["Storage:Sqlite:Path"] = Path.Combine(_directory, "cpm.db");
             // Never called: /_status does not reach ODS.
             settings["Ods:BaseUrl"] = "http://127.0.0.1:9/ORD/2-0-0/organisations";
-            _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-            {
-                host.UseEnvironment("Test");
-                foreach (var (key, value) in settings)
-                {
-                    host.UseSetting(key, value);
-                }
-
-                host.ConfigureTestServices(services => services.AddSingleton<AWSCredentials>(MotoSsm.Credentials));
-            });
+            _factory = TestHost.Create(settings, services => services.AddSingleton<AWSCredentials>(MotoSsm.Credentials));
         }
 
         public static async Task<Service> StartAsync(MotoSsm ssm, Dictionary<string, string?> settings)

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Cpm.Api.Tests.Infrastructure;
-using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Docs;
 

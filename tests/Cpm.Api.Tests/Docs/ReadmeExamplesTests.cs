@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Cpm.Api.Tests.Infrastructure;
-using Cpm.Api.Tests.Reliability;
 
 namespace Cpm.Api.Tests.Docs;
 

@@ -1,7 +1,5 @@
 using System.Net;
 using Cpm.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using static Cpm.Api.Tests.DynamoDb.RawRows;
 
 namespace Cpm.Api.Tests.DynamoDb;
@@ -92,16 +90,12 @@ public sealed class AvailabilityTests(DynamoDbFaultService service) : IClassFixt
     }
 
     [Fact]
-    public void StartUpFailsWithoutATableName()
+    public async Task StartUpFailsWithoutATableName()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
-            host.UseEnvironment("Test");
-            host.UseSetting("Auth:ApiKeys:0", CpmService.ApiKey);
-            host.UseSetting("Storage:Provider", "DynamoDb");
+            await using var refused = IsolatedService.Start(service.Ord.BaseUrl, new Dictionary<string, string?> { ["Storage:Provider"] = "DynamoDb" });
         });
-
-        var failure = Assert.ThrowsAny<Exception>(() => factory.Server);
 
         Assert.Contains("Storage:DynamoDb:TableName is required when Storage:Provider is DynamoDb.", failure.ToString(), StringComparison.Ordinal);
     }

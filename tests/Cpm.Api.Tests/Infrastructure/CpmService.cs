@@ -1,9 +1,4 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -81,24 +76,8 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
 
     private void StartService()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-        {
-            host.UseEnvironment("Test");
-            foreach (var (key, value) in _settings)
-            {
-                host.UseSetting(key, value);
-            }
-
-            if (Clock is not null)
-            {
-                host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
-            }
-        });
-
-        // A real Kestrel on loopback, so requests cross real HTTP parsing as clients' do.
-        _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        _factory.StartServer();
-        BaseAddress = new Uri(_factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        _factory = TestHost.Create(_settings, Clock is null ? null : services => services.AddSingleton<TimeProvider>(Clock));
+        BaseAddress = TestHost.StartOnLoopback(_factory);
         _http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 

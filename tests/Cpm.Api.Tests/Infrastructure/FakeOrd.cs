@@ -16,7 +16,8 @@ public enum OrdBehaviour
 }
 
 /// <summary>
-/// A fake ODS ORD API on a free loopback port: known codes answer 200, unknown ones 404, and a
+/// The one fake ODS ORD API, on a free loopback port: known codes answer 200, unknown ones 404, any
+/// other path 200 (as the real API answers for its collection), optionally after a delay; a
 /// test can make a code fail, hang or recover. It counts every request it receives, whatever the
 /// path, as well as the calls per code its route decodes. Stops with its fixture.
 /// </summary>
@@ -32,18 +33,23 @@ public sealed class FakeOrd : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
-    public static async Task<FakeOrd> StartAsync()
+    /// <summary>Starts the fake; every answer waits <paramref name="answerDelay"/> first (none by default).</summary>
+    public static async Task<FakeOrd> StartAsync(TimeSpan? answerDelay = null)
     {
         var app = LoopbackServer.Create();
         var ord = new FakeOrd(app);
 
         // Ahead of routing, so a request whose path matches no code (an empty one, say) still counts.
-        app.Use((context, next) =>
+        app.Use(async (context, next) =>
         {
             Interlocked.Increment(ref ord._requests);
-            return next(context);
+            await Task.Delay(answerDelay ?? TimeSpan.Zero, context.RequestAborted);
+            await next(context);
         });
         app.MapGet("/ORD/2-0-0/organisations/{code}", ord.AnswerAsync);
+
+        // Any other path answers 200, as the real API does for its organisations collection and root.
+        app.MapGet("/{**path}", () => Results.Json(new { Organisations = Array.Empty<object>() }));
         await app.StartAsync();
         ord.BaseUrl = LoopbackServer.AddressOf(app) + "/ORD/2-0-0/organisations";
         return ord;
@@ -62,6 +68,16 @@ public sealed class FakeOrd : IAsyncDisposable
 
     /// <summary>Every request received so far, on any path and with any method.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>A loopback address where nothing listens, so every connection is refused.</summary>
+    public static string ClosedBaseUrl()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}/ORD/2-0-0/organisations";
+    }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

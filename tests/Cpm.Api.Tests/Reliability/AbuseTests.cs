@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cpm.Api.Http;
+using Cpm.Api.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Cpm.Api.Tests.Reliability;

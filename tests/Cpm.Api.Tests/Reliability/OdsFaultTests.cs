@@ -23,7 +23,7 @@ public sealed class OdsFaultTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task OdsRefusingConnectionsGives503WithRetryAfterAndWritesNothing()
     {
-        await using var service = IsolatedService.Start(StubOrd.ClosedBaseUrl());
+        await using var service = IsolatedService.Start(FakeOrd.ClosedBaseUrl());
 
         await AssertUnavailableAndNothingWrittenAsync(service.Client(), Unique.OdsCode(), "refused");
     }
@@ -44,14 +44,14 @@ public sealed class OdsFaultTests(ITestOutputHelper output) : IAsyncLifetime
         // Half a second against the 3 s attempt timeout: a busy machine can stall for a second or
         // two without the answer turning into a timed-out attempt and a retry.
         var delay = TimeSpan.FromMilliseconds(500);
-        await using var slow = await StubOrd.StartAsync(delay);
+        await using var slow = await FakeOrd.StartAsync(delay);
         await using var service = IsolatedService.Start(slow.BaseUrl);
         var stopwatch = Stopwatch.StartNew();
 
         await service.Client().CreateTeamAsync();
 
         Assert.InRange(stopwatch.Elapsed, delay, AnswerBound);
-        Assert.Single(slow.Paths);
+        Assert.Equal(1, slow.Requests);
     }
 
     [Fact]
@@ -144,13 +144,13 @@ public sealed class OdsFaultTests(ITestOutputHelper output) : IAsyncLifetime
     [InlineData("..")]
     public async Task DotSegmentOdsCodesAreInvalidWithoutAskingOds(string ods)
     {
-        await using var lenient = await StubOrd.StartAsync(TimeSpan.Zero);
+        await using var lenient = await FakeOrd.StartAsync();
         await using var service = IsolatedService.Start(lenient.BaseUrl);
 
         var reply = await PostTeamAsync(service.Client(), ods);
 
         reply.AssertError(HttpStatusCode.UnprocessableEntity, "UNPROCESSABLE_ENTITY", $"Invalid ODS Code: could not resolve '{lenient.BaseUrl}/{ods}'");
-        Assert.Empty(lenient.Paths);
+        Assert.Equal(0, lenient.Requests);
     }
 
     private static Task<Reply> PostTeamAsync(CpmClient client, string ods) =>

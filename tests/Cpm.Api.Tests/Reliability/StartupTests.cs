@@ -1,3 +1,5 @@
+using Cpm.Api.Tests.Infrastructure;
+
 namespace Cpm.Api.Tests.Reliability;
 
 /// <summary>

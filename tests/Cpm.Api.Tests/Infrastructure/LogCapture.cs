@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace Cpm.Api.Tests.Reliability;
+namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>
 /// Keeps every log line the service writes, as text with its structured values, exception and

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
-using Cpm.Api.Tests.Infrastructure;
 
-namespace Cpm.Api.Tests.Reliability;
+namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>
 /// The real service as its own process (the Cpm.Api.dll built next to the tests) on a free

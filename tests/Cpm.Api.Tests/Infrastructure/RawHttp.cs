@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Cpm.Api.Tests.Reliability;
+namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>One HTTP/1.1 answer read off the wire; <see cref="Text"/> is the body as UTF-8.</summary>
 public sealed record RawResponse(int Status, IReadOnlyDictionary<string, string> Headers, byte[] Body)

@@ -1,13 +1,7 @@
-using System.Net;
-using Cpm.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Cpm.Api.Tests.Reliability;
+namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>
 /// A service of its own on a fresh SQLite file, for tests that change what the shared fixtures
@@ -47,28 +41,13 @@ public sealed class IsolatedService : IAsyncDisposable
             all[key] = value;
         }
 
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-        {
-            host.UseEnvironment("Test");
-            foreach (var (key, value) in all)
-            {
-                host.UseSetting(key, value);
-            }
-
-            if (services is not null)
-            {
-                host.ConfigureTestServices(services);
-            }
-        });
+        var factory = TestHost.Create(all, services);
         var service = new IsolatedService(factory, directory);
         try
         {
             if (kestrel)
             {
-                factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-                factory.StartServer();
-                var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-                service._baseAddress = new Uri(address);
+                service._baseAddress = TestHost.StartOnLoopback(factory);
             }
             else
             {

@@ -4,29 +4,10 @@ using static Cpm.Api.Tests.DynamoDb.RawRows;
 
 namespace Cpm.Api.Tests.DynamoDb;
 
-/// <summary>Concurrent requests against DynamoDB: DynamoDB's transactions and conditions keep them apart (docs/API.md section 8, docs/DYNAMODB.md).</summary>
-public sealed class ConcurrencyTests(DynamoDbService service) : IClassFixture<DynamoDbService>
+/// <summary>Two service instances on one table: DynamoDB's transactions and conditions keep their writes apart (docs/API.md section 8, docs/DYNAMODB.md).</summary>
+public sealed class TwoInstanceTests(DynamoDbService service) : IClassFixture<DynamoDbService>
 {
     private readonly CpmClient _client = service.Client();
-
-    [Fact]
-    public async Task ThirtyTwoConcurrentCreatesOfOneAliasGiveExactlyOneTeam()
-    {
-        var alias = Guid.NewGuid().ToString();
-        var ods = Unique.OdsCode();
-        var body = $$"""{"ods_code": "{{ods}}", "name": "Racer", "keys": [{"key_type": "product_team_id", "key_value": "{{alias}}"}]}""";
-
-        var replies = await AllAtOnceAsync(Enumerable.Repeat(() => _client.PostAsync("/ProductTeam", body), 32));
-
-        var winner = Assert.Single(replies, reply => reply.Status == HttpStatusCode.Created);
-        foreach (var loser in replies.Where(reply => reply != winner))
-        {
-            loser.AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR", "Item already exists");
-        }
-
-        Assert.Equal(winner.Body, (await _client.GetAsync($"/ProductTeam/{alias}")).Body);
-        Assert.Equal($$"""{"results": [{{winner.Body}}]}""", (await _client.GetAsync($"/ProductTeam?organisation_code={ods}")).Body);
-    }
 
     [Fact]
     public async Task ConcurrentWritesFromTwoInstancesGetOneGaplessOrderedEventSequence()

@@ -1,7 +1,6 @@
-using Cpm.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
-namespace Cpm.Api.Tests.Reliability;
+namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>One real service process per test class, on a fresh SQLite file, with a fake ORD.</summary>
 public sealed class RealService : IAsyncLifetime
