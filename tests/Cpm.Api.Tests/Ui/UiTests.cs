@@ -234,7 +234,7 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
     }
 
     [Fact]
-    public async Task SearchingByOrganisationListsItsTeamsAndTheirProducts()
+    public async Task SearchingByOrganisationListsItsProductsWithTheirTeamsAndLinksToItsTeams()
     {
         var api = Service.Api();
         var odsCode = Unique.OdsCode();
@@ -248,11 +248,16 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         await Page.GetByLabel("ODS code").PressAsync("Enter");
 
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = $"Organisation {odsCode}" })).ToBeFocusedAsync();
-        await Expect(Page.Locator("#teams-table")).ToContainTextAsync("Cardiology Team");
-        await Expect(Page.Locator("#teams-table")).ToContainTextAsync("Empty Team");
         await Expect(Page.Locator("#products-table")).ToContainTextAsync(product);
+        await Expect(Page.Locator("#pager")).ToBeHiddenAsync();
         await CheckPageAsync("search-by-organisation");
 
+        await Page.GetByRole(AriaRole.Link, new() { Name = $"List the teams of organisation {odsCode}" }).ClickAsync();
+        await Expect(Page.Locator("#teams-table")).ToContainTextAsync("Cardiology Team");
+        await Expect(Page.Locator("#teams-table")).ToContainTextAsync("Empty Team");
+        await CheckPageAsync("teams-with-key", anyImpact: true);
+
+        await GoAsync($"ui/search.html?organisation={odsCode}");
         await Page.Locator("#products-table").GetByRole(AriaRole.Link, new() { Name = "Cardiology Team" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Cardiology Team", Level = 1 })).ToBeVisibleAsync();
     }
@@ -361,7 +366,8 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
     {
         await using var context = await Service.Browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
         var page = await context.NewPageAsync();
-        foreach (var path in new[] { "ui/", "ui/key.html", "ui/team-new.html", "ui/team.html?id=x", "ui/delete.html?team=x", "ui/search.html", "ui/product.html" })
+        foreach (var path in new[] { "ui/", "ui/key.html", "ui/team-new.html", "ui/team.html?id=x", "ui/delete.html?team=x", "ui/search.html", "ui/product.html",
+            "ui/teams.html", "ui/rename.html?team=x", "ui/restore.html", "ui/history.html?team=x", "ui/export.html" })
         {
             await page.GotoAsync(Url(path));
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "This service needs JavaScript" })).ToBeVisibleAsync();
