@@ -301,6 +301,40 @@ public sealed partial class SignInTests(SignInService service, ITestOutputHelper
     }
 
     [Fact]
+    public async Task ThePersonsScopesAndOrganisationsComeFromTheProvidersClaims()
+    {
+        var api = Service.Api();
+        var elsewhere = (await api.CreateTeamAsync(name: "Elsewhere Team"))["id"]!.GetValue<string>();
+        var own = (await api.CreateTeamAsync("ZZ991", "Own Team"))["id"]!.GetValue<string>();
+
+        // cpm_scopes: read only.
+        await SignInAsync(Reader);
+        await RenameInUiAsync(elsewhere, "Reader Name");
+        await ExpectErrorSummaryFocusedAsync();
+        await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync($"Caller '{Reader}' lacks the 'write' scope");
+        await CheckPageAsync("rename-refused", anyImpact: true);
+
+        // cpm_ods_codes: writes only to ZZ991's teams.
+        const string limited = "olive.organisation";
+        await using (var limitedContext = await NewContextAsync())
+        {
+            Page = await NewPageAsync(limitedContext);
+            await SignInAsync(limited);
+            await RenameInUiAsync(elsewhere, "Olive Name");
+            await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync($"Caller '{limited}' may not write to organisation");
+            await RenameInUiAsync(own, "Olive Own Team");
+            await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Olive Own Team", Level = 1 })).ToBeVisibleAsync();
+        }
+
+        // A person may not take an api client's name: it keys remembered answers and names the actor.
+        await using var clashingContext = await NewContextAsync();
+        Page = await NewPageAsync(clashingContext);
+        await SignInAsync("apikey-0");
+        await GoAsync($"ui/team.html?id={own}");
+        await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync("Signed-in name 'apikey-0' is the name of an api client; it cannot be used by a person");
+    }
+
+    [Fact]
     public async Task SigningOutEndsTheSessionAndThePagesAskToSignInAgain()
     {
         await SignInAsync(Admin);
@@ -452,6 +486,13 @@ public sealed partial class SignInTests(SignInService service, ITestOutputHelper
         await Page.Locator("input[name=login]").FillAsync(login);
         await Page.Locator("input[name=password]").FillAsync("any password");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign-in" }).ClickAsync();
+    }
+
+    private async Task RenameInUiAsync(string teamId, string name)
+    {
+        await GoAsync($"ui/rename.html?team={teamId}");
+        await Page.GetByLabel("New name").FillAsync(name);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Save the new name" }).ClickAsync();
     }
 
     private async Task RenameThroughApiAsync(string path, string name)

@@ -20,6 +20,7 @@ const clientSecret = process.env.CPM_TEST_OIDC_CLIENT_SECRET ?? 'cpm-ui-test-sec
 const people = {
   'alice.admin': { name: 'Alice Admin', cpm_scopes: ['read', 'write', 'admin'] },
   'rita.reader': { name: 'Rita Reader', cpm_scopes: ['read'] },
+  'olive.organisation': { name: 'Olive Organisation', cpm_scopes: ['read', 'write'], cpm_ods_codes: ['ZZ991'] },
 };
 
 let handler = (_request, response) => {
