@@ -51,7 +51,8 @@ internal static partial class PersonSignInEndpoints
 
     private static async Task<IResult> SessionAsync(HttpContext context, PersonSessions sessions)
     {
-        context.Response.Headers.CacheControl = "no-store";
+        // What the anti-forgery token generation sets anyway; anything without no-cache makes it log a warning per call.
+        context.Response.Headers.CacheControl = "no-cache, no-store";
         var json = new PythonJsonWriter().StartObject();
         if (await sessions.AuthenticateAsync(context) is not { } person)
         {
