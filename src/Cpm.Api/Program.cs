@@ -24,6 +24,7 @@ builder.AddCpmLogging();
 builder.Configuration.AddBuildTimeDocumentSettings();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
+builder.Services.AddPersonSignIn(builder.Configuration, builder.Environment);
 builder.Services.AddCpmStorage(builder.Configuration);
 builder.Services.AddOdsClient(builder.Configuration);
 builder.Services.AddProductIds(builder.Configuration);
@@ -47,9 +48,11 @@ if (import is not null)
 app.UseMiddleware<RequestContextMiddleware>();
 app.UseContractStatusCodePages();
 app.UseSelfServiceUi();
+app.UsePersonSignIn();
 
 app.MapHealth();
 app.MapCpmDocs();
+app.MapPersonSignIn();
 var api = app.MapGroup("").RequireApiKey();
 api.MapStatus().RequireValidRequestIds();
 var versioned = api.MapGroup("").RequireVersionHeader().RequireValidRequestIds().RequireScopes();

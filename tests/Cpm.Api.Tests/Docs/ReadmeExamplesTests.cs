@@ -90,7 +90,7 @@ public sealed partial class ReadmeExamplesTests
         [("docs/PERFORMANCE.md", "The command")] = (1, "the load benchmark: about 10 minutes, not part of the tests"),
         [("docs/RELIABILITY.md", "Reliability: what the service guarantees, and the test that proves each")] = (1, "runs tests"),
         [("docs/UI.md", "Refreshing NHS.UK frontend, or changing a page template")] = (1, "needs npm and the npm registry"),
-        [("docs/UI.md", "Tests")] = (1, "runs tests"),
+        [("docs/UI.md", "Tests")] = (2, "installs the test OpenID provider with npm, and runs tests"),
     };
 
     [Fact]

@@ -13,9 +13,10 @@ namespace Cpm.Api.Tests.Ui;
 /// <summary>
 /// The service on a real Kestrel port on 127.0.0.1 (a browser cannot reach the in-memory test
 /// server), on a temp SQLite file, with the fake ORD; and one headless Debian Chromium for the
-/// test class, driven by Playwright's bundled driver (it never downloads a browser).
+/// test class, driven by Playwright's bundled driver (it never downloads a browser). A subclass
+/// adds settings and outside services through the two hooks (<see cref="SignInService"/>).
 /// </summary>
-public sealed class UiService : IAsyncLifetime
+public class UiService : IAsyncLifetime
 {
     public const string ApiKey = "ui-test-key";
 
@@ -45,7 +46,7 @@ public sealed class UiService : IAsyncLifetime
         }
 
         Ord = await FakeOrd.StartAsync();
-        _factory = new KestrelCpmFactory(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Auth:ApiKeys:0"] = ApiKey,
             ["Ods:BaseUrl"] = Ord.BaseUrl,
@@ -53,12 +54,19 @@ public sealed class UiService : IAsyncLifetime
             ["Storage:Sqlite:Path"] = Path.Combine(_directory, "cpm.db"),
             // Every page load is a dozen static requests; their log lines would only bury failures.
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        };
+        foreach (var (key, value) in await BeforeServiceStartsAsync())
+        {
+            settings[key] = value;
+        }
+
+        _factory = new KestrelCpmFactory(settings);
         _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         _factory.StartServer();
         var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         BaseUrl = new Uri(address.TrimEnd('/') + "/");
         _http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        await AfterServiceStartedAsync();
 
         Directory.CreateDirectory(ScreenshotDirectory);
         _playwright = await Playwright.CreateAsync();
@@ -75,10 +83,20 @@ public sealed class UiService : IAsyncLifetime
         });
     }
 
+    /// <summary>Origins besides the service's own that pages may load from (a sign-in provider).</summary>
+    public virtual IReadOnlyList<string> OtherOrigins => [];
+
+    /// <summary>Settings added to the service's, from outside services started first.</summary>
+    protected virtual Task<IReadOnlyDictionary<string, string?>> BeforeServiceStartsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
+
+    /// <summary>Runs once the service listens, for outside services that need its address.</summary>
+    protected virtual Task AfterServiceStartedAsync() => Task.CompletedTask;
+
     /// <summary>A client for arranging data through the API itself, with the valid key.</summary>
     public CpmClient Api() => new(_http!, ApiKey, "1");
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null)
         {

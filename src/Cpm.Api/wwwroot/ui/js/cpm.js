@@ -1,5 +1,6 @@
-// Shared by every page: the API key held in this tab, calls to the CPM API, and NHS.UK
-// frontend markup (error summary, error messages, tables, summary lists) built from API data.
+// Shared by every page: who is calling (a person's session, or the API key held in this tab),
+// calls to the CPM API, and NHS.UK frontend markup (error summary, error messages, tables,
+// summary lists, pagination) built from API data.
 // Text from the API is only ever inserted as text nodes, never as HTML.
 import { ErrorSummary, initAll } from '../vendor/nhsuk-frontend.min.js';
 
@@ -18,14 +19,46 @@ export const apiKey = {
     clear: () => sessionStorage.removeItem(keyItem),
 };
 
-/** Sends the page to the key form (coming back here afterwards) when this tab has no key yet. */
+/**
+ * The person's session when the service lets people sign in ({ signed_in, name, scopes,
+ * ods_codes, antiforgery_token }); null when it does not (GET /session is 404), and the pages
+ * then ask for an API key as before.
+ */
+export const session = await loadSession();
+
+async function loadSession() {
+    try {
+        const response = await fetch(new URL('session', apiRoot), { cache: 'no-store', credentials: 'same-origin' });
+        return response.ok ? await response.json() : null;
+    } catch {
+        return null;
+    }
+}
+
+/** Goes to the provider's sign-in, coming back to this page. */
+export function signIn() {
+    location.assign(new URL(`signin?next=${encodeURIComponent(currentPage())}`, apiRoot));
+}
+
+function currentPage() {
+    return location.pathname.split('/').pop() + location.search;
+}
+
+/**
+ * Sends the page to sign-in (people) or to the key form (API keys), coming back here
+ * afterwards, when the tab has neither a session nor a key yet.
+ */
 export function requireKey() {
-    if (apiKey.get()) {
+    if (session ? session.signed_in : apiKey.get()) {
         return true;
     }
 
-    const here = location.pathname.split('/').pop() + location.search;
-    location.replace(`key.html?next=${encodeURIComponent(here)}`);
+    if (session) {
+        signIn();
+    } else {
+        location.replace(`key.html?next=${encodeURIComponent(currentPage())}`);
+    }
+
     return false;
 }
 
@@ -40,25 +73,54 @@ export function apiPath(strings, ...values) {
 }
 
 /**
- * Calls the API with the tab's key and version 1. Never throws: the result carries the status
- * (0 when the service could not be reached), the parsed body and the contract's error list.
+ * Calls the API with version 1 and either the session (its cookie and the anti-forgery header)
+ * or the tab's key. Never throws: the result carries the status (0 when the service could not
+ * be reached), the parsed body, the ETag and the contract's error list. extraHeaders adds
+ * headers such as If-Match.
  */
-export async function api(method, path, body, key = apiKey.get()) {
-    const headers = { apikey: key ?? '', version: '1' };
-    const init = { method, headers, cache: 'no-store', credentials: 'omit' };
+export async function api(method, path, body, key = apiKey.get(), extraHeaders = {}) {
+    const response = await send(method, path, body, key, extraHeaders);
+    if (!response.ok) {
+        return response.failure;
+    }
+
+    const text = await response.value.text();
+    return parse(response.value, text);
+}
+
+/** Calls the API for a file (the export): the result carries a Blob instead of parsed JSON. */
+export async function download(path) {
+    const response = await send('GET', path, undefined, apiKey.get(), {});
+    if (!response.ok) {
+        return response.failure;
+    }
+
+    if (!response.value.ok) {
+        return parse(response.value, await response.value.text());
+    }
+
+    return { ok: true, status: response.value.status, blob: await response.value.blob(), errors: [] };
+}
+
+async function send(method, path, body, key, extraHeaders) {
+    const headers = session
+        ? { version: '1', 'X-CSRF-Token': session.antiforgery_token ?? '', ...extraHeaders }
+        : { apikey: key ?? '', version: '1', ...extraHeaders };
+    const init = { method, headers, cache: 'no-store', credentials: session ? 'same-origin' : 'omit' };
     if (body !== undefined) {
         headers['content-type'] = 'application/json';
         init.body = JSON.stringify(body);
     }
 
-    let response;
     try {
-        response = await fetch(new URL(path, apiRoot), init);
+        return { ok: true, value: await fetch(new URL(path, apiRoot), init) };
     } catch {
-        return { ok: false, status: 0, body: null, errors: [{ code: 'NETWORK_ERROR', message: 'The service could not be reached. Check your connection and try again.' }] };
+        const failure = { ok: false, status: 0, body: null, errors: [{ code: 'NETWORK_ERROR', message: 'The service could not be reached. Check your connection and try again.' }] };
+        return { ok: false, failure };
     }
+}
 
-    const text = await response.text();
+function parse(response, text) {
     let json = null;
     try {
         json = text ? JSON.parse(text) : null;
@@ -69,7 +131,7 @@ export async function api(method, path, body, key = apiKey.get()) {
     const errors = Array.isArray(json?.errors)
         ? json.errors
         : response.ok ? [] : [{ code: `HTTP_${response.status}`, message: text || response.statusText }];
-    return { ok: response.ok, status: response.status, body: json, errors };
+    return { ok: response.ok, status: response.status, body: json, etag: response.headers.get('etag'), errors };
 }
 
 /** A DOM element; string children become text nodes. */
@@ -108,7 +170,7 @@ export function time(value) {
 }
 
 export function summaryList(rows, attributes = {}) {
-    return h('dl', { ...attributes, class: 'nhsuk-summary-list' },
+    return h('dl', { ...attributes, class: ['nhsuk-summary-list', attributes.class].filter(Boolean).join(' ') },
         rows.filter(Boolean).map(([key, value]) => h('div', { class: 'nhsuk-summary-list__row' },
             h('dt', { class: 'nhsuk-summary-list__key' }, key),
             h('dd', { class: 'nhsuk-summary-list__value' }, value))));
@@ -197,7 +259,12 @@ export function showProblem(result) {
     const items = result.errors.map(error => ({ content: error.message }));
     switch (result.status) {
         case 403:
-            showErrorSummary([...items, { content: link('key.html', 'Enter the API key again') }], 'The API key was not accepted.');
+            if (session) {
+                showErrorSummary([...items, { content: link(`../signin?next=${encodeURIComponent(currentPage())}`, 'Sign in again') }], 'You are not allowed to do this.');
+            } else {
+                showErrorSummary([...items, { content: link('key.html', 'Enter the API key again') }], 'The API key was not accepted.');
+            }
+
             break;
         case 503:
             showErrorSummary(items, 'The service is unavailable at the moment, so nothing was changed. Try again in a few seconds.');
@@ -270,3 +337,76 @@ export function showFieldErrors(form, model, errors, fields, extra = () => null)
 
     showErrorSummary([...items, ...other.map(message => ({ content: message }))]);
 }
+
+// ----- Paging and status -----
+
+/** The page size in the address (limit=), 20 when absent or out of the API's 1 to 1000. */
+export function pageSize(query) {
+    const size = Number(query.get('limit'));
+    return Number.isInteger(size) && size >= 1 && size <= 1000 ? size : 20;
+}
+
+/**
+ * Shows the page's NHS pagination (#pager, from _pager.njk): "Next" goes to nextHref, "First
+ * page" to firstHref; a null hides that link. The API's cursors only go forwards.
+ */
+export function showPager(firstHref, nextHref) {
+    const pager = document.getElementById('pager');
+    for (const [selector, href] of [['.nhsuk-pagination-item--previous', firstHref], ['.nhsuk-pagination-item--next', nextHref]]) {
+        const item = pager.querySelector(selector);
+        item.hidden = !href;
+        if (href) {
+            item.querySelector('a').setAttribute('href', href);
+        }
+    }
+
+    pager.hidden = !firstHref && !nextHref;
+}
+
+/** An NHS tag, for a status such as "Deleted". */
+export const tag = (text, colour) => h('strong', { class: `nhsuk-tag nhsuk-tag--${colour}` }, text);
+
+/** A team's or product's status as a tag: deleted ones stand out. */
+export const statusTag = entity => (entity.status === 'active' ? tag('Active', 'green') : tag('Deleted', 'red'));
+
+// ----- Who is signed in -----
+
+/** With sign-in: who is signed in and a "Sign out" button above the page; the API key pages are not offered. */
+function showAccount() {
+    if (!session) {
+        return;
+    }
+
+    for (const keyLink of document.querySelectorAll('a[href="key.html"]')) {
+        (keyLink.closest('li') ?? keyLink).hidden = true;
+    }
+
+    if (!session.signed_in) {
+        return;
+    }
+
+    const button = h('button', { class: 'nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0', type: 'button', id: 'sign-out' }, 'Sign out');
+    button.addEventListener('click', signOut);
+    document.getElementById('account').replaceChildren(
+        h('p', { class: 'cpm-account__name' }, 'Signed in as ', h('strong', { id: 'signed-in-name' }, session.name)), button);
+}
+
+async function signOut() {
+    let response = null;
+    try {
+        response = await fetch(new URL('signout', apiRoot), {
+            method: 'POST', headers: { 'X-CSRF-Token': session.antiforgery_token }, credentials: 'same-origin', cache: 'no-store',
+        });
+    } catch {
+        response = null;
+    }
+
+    if (response?.ok) {
+        flash('You have signed out.');
+        location.assign('./');
+    } else {
+        showErrorSummary([{ content: 'You could not be signed out. Try again.' }]);
+    }
+}
+
+showAccount();

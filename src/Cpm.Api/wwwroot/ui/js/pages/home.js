@@ -1,4 +1,9 @@
-import { apiKey, showFlash } from '../cpm.js';
+import { apiKey, session, showErrorSummary, showFlash } from '../cpm.js';
 
 showFlash();
-document.getElementById(apiKey.get() ? 'actions' : 'key-needed').hidden = false;
+if (new URLSearchParams(location.search).get('signin') === 'failed') {
+    showErrorSummary([{ content: 'Signing in did not complete, so you are not signed in. Try again.' }]);
+}
+
+const ready = session ? session.signed_in : apiKey.get();
+document.getElementById(ready ? 'actions' : session ? 'sign-in-needed' : 'key-needed').hidden = false;

@@ -1,5 +1,7 @@
 // The key is checked against /_status (which needs a valid key) before it is kept for this tab.
-import { api, apiKey, clearFieldErrors, clearErrorSummary, safeNext, setFieldError, showErrorSummary, showProblem, showSuccess } from '../cpm.js';
+import {
+    api, apiKey, clearFieldErrors, clearErrorSummary, safeNext, session, setFieldError, showErrorSummary, showProblem, showSuccess,
+} from '../cpm.js';
 
 const form = document.getElementById('key-form');
 const input = document.getElementById('apikey');
@@ -7,6 +9,13 @@ const present = document.getElementById('key-present');
 const next = safeNext(new URLSearchParams(location.search).get('next'));
 
 present.hidden = !apiKey.get();
+
+// People sign in where the service offers it: the browser then holds no API key at all.
+if (session) {
+    apiKey.clear();
+    document.getElementById('key-entry').hidden = true;
+    document.getElementById('people-sign-in').hidden = false;
+}
 
 document.getElementById('forget-key').addEventListener('click', () => {
     apiKey.clear();

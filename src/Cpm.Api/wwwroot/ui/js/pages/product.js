@@ -1,6 +1,6 @@
 // Opens a product by its id; product.html?id=<id> opens it straight away.
 import {
-    api, apiPath, clearErrorSummary, clearFieldErrors, code, h, link, requireKey, setFieldError, setTitle, showErrorSummary,
+    api, apiPath, clearErrorSummary, clearFieldErrors, code, h, link, requireKey, setFieldError, setTitle, showErrorSummary, showFlash,
     showProblem, summaryList, teamHref, time,
 } from '../cpm.js';
 
@@ -21,6 +21,9 @@ if (requireKey()) {
         input.value = id;
         await open(id, false);
     }
+
+    // After opening: opening clears the notices, and the message is about what was opened.
+    showFlash();
 }
 
 async function open(id, moveFocus) {
@@ -60,6 +63,9 @@ async function open(id, moveFocus) {
             ['Created', time(product.created_on)],
             product.updated_on ? ['Updated', time(product.updated_on)] : null,
         ], { id: 'product-summary' }),
+        h('ul', { class: 'nhsuk-list', id: 'product-links' },
+            h('li', {}, link(`rename.html?team=${encodeURIComponent(product.cpm_product_team_id)}&product=${encodeURIComponent(product.id)}`, 'Rename this product')),
+            h('li', {}, link(`history.html?product=${encodeURIComponent(product.id)}`, 'See who changed what (history)'))),
         h('a', {
             class: 'nhsuk-button nhsuk-button--warning',
             href: `delete.html?team=${encodeURIComponent(product.cpm_product_team_id)}&product=${encodeURIComponent(product.id)}`,

@@ -47,6 +47,9 @@ function showTeam(team) {
     setTitle(team.name);
     document.getElementById('page-heading').textContent = team.name;
     document.getElementById('delete-team').setAttribute('href', `delete.html?team=${encodeURIComponent(team.id)}`);
+    document.getElementById('rename-team').setAttribute('href', `rename.html?team=${encodeURIComponent(team.id)}`);
+    document.getElementById('team-history').setAttribute('href', `history.html?team=${encodeURIComponent(team.id)}`);
+    document.getElementById('organisation-teams').setAttribute('href', `teams.html?organisation=${encodeURIComponent(team.ods_code)}`);
     document.getElementById('team-details').replaceChildren(summaryList([
         ['Team id', code(team.id)],
         ['Alias', aliasOf(team) ? code(aliasOf(team)) : 'None'],
