@@ -13,9 +13,6 @@ internal sealed record HistoryQuery(PageRequest? Page, string Scope)
 {
     public const string Model = "HistoryQueryParams";
 
-    // Events read from the store at a time for a history without limit.
-    private const int StreamedPage = 500;
-
     /// <summary>The query for the entity named by <paramref name="key"/> in the path, or null with the 400 to answer.</summary>
     public static HistoryQuery? Read(HttpRequest request, string entityType, string key, out IResult? error)
     {
@@ -38,24 +35,10 @@ internal sealed record HistoryQuery(PageRequest? Page, string Scope)
             return JsonPieces.Result(async (pieces, token) =>
             {
                 pieces.Json.StartObject().Key("events").StartArray();
-                long after = 0;
-                while (true)
-                {
-                    var events = await store.GetHistoryAsync(entityType, entityId, after, StreamedPage, token);
-                    foreach (var sequenced in events)
-                    {
-                        sequenced.Event.WriteTo(pieces.Json);
-                    }
-
-                    await pieces.FlushIfFullAsync(token);
-                    if (events.Count < StreamedPage)
-                    {
-                        break;
-                    }
-
-                    after = events[^1].Sequence;
-                }
-
+                await pieces.WriteAllAsync<SequencedEvent>(
+                    (last, limit, ct) => store.GetHistoryAsync(entityType, entityId, last?.Sequence ?? 0, limit, ct),
+                    sequenced => sequenced.Event.WriteTo(pieces.Json),
+                    token);
                 pieces.Json.EndArray().EndObject();
             });
         }

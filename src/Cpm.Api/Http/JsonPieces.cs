@@ -12,17 +12,46 @@ internal sealed class JsonPieces(HttpResponse response)
 {
     public const int PieceSize = 64 * 1024;
 
+    /// <summary>Items read from the store at a time.</summary>
+    public const int StorePage = 500;
+
     private bool _started;
 
     public PythonJsonWriter Json { get; } = new();
 
     /// <summary>Sends what is written so far once it has reached <see cref="PieceSize"/>.</summary>
-    public async ValueTask FlushIfFullAsync(CancellationToken cancellationToken)
+    private async ValueTask FlushIfFullAsync(CancellationToken cancellationToken)
     {
         if (Json.Length >= PieceSize)
         {
             Start(contentLength: null);
             await response.Body.WriteAsync(Json.TakeUtf8Bytes(), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Writes every item the store hands back, a page of <see cref="StorePage"/> at a time, each page
+    /// read after the last item of the one before, and sends a piece whenever one is full.
+    /// </summary>
+    public async Task WriteAllAsync<T>(Func<T?, int, CancellationToken, Task<IReadOnlyList<T>>> readAfter, Action<T> write, CancellationToken cancellationToken)
+        where T : class
+    {
+        T? last = null;
+        while (true)
+        {
+            var page = await readAfter(last, StorePage, cancellationToken);
+            foreach (var item in page)
+            {
+                write(item);
+            }
+
+            await FlushIfFullAsync(cancellationToken);
+            if (page.Count < StorePage)
+            {
+                return;
+            }
+
+            last = page[^1];
         }
     }
 

@@ -18,9 +18,6 @@ internal static class ProductTeamEndpoints
     private const string AliasTaken = "Item already exists";
     private const string ExampleId = "808a36db-a52a-4130-b71e-d9cbcbaed15b";
 
-    // Teams read from the store at a time for a listing without limit, which is sent in pieces.
-    private const int StreamedPage = 500;
-
     public static RouteGroupBuilder MapProductTeams(this IEndpointRouteBuilder routes)
     {
         var notFound = new ApiError(ErrorCodes.ResourceNotFound, ProductTeam.NotFoundMessage(ExampleId));
@@ -139,24 +136,10 @@ internal static class ProductTeamEndpoints
             return JsonPieces.Result(async (pieces, token) =>
             {
                 pieces.Json.StartObject().Key("results").StartArray();
-                string? after = null;
-                while (true)
-                {
-                    var teams = await store.ListTeamsAsync(odsCode!, after, StreamedPage, token);
-                    foreach (var team in teams)
-                    {
-                        team.WriteTo(pieces.Json);
-                    }
-
-                    await pieces.FlushIfFullAsync(token);
-                    if (teams.Count < StreamedPage)
-                    {
-                        break;
-                    }
-
-                    after = teams[^1].Id;
-                }
-
+                await pieces.WriteAllAsync<ProductTeam>(
+                    (last, limit, ct) => store.ListTeamsAsync(odsCode!, last?.Id, limit, ct),
+                    team => team.WriteTo(pieces.Json),
+                    token);
                 pieces.Json.EndArray().EndObject();
             });
         }

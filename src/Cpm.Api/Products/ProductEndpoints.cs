@@ -19,9 +19,6 @@ internal static class ProductEndpoints
     // A clash in 244 million is rare; ten in a row means something is wrong with the store.
     private const int MaxIdAttempts = 10;
 
-    // Products read from the store at a time for a search without limit, which is sent in pieces.
-    private const int StreamedPage = 500;
-
     public static void MapProducts(this IEndpointRouteBuilder routes)
     {
         var teamNotFound = new ApiError(ErrorCodes.ResourceNotFound, ProductTeam.NotFoundMessage("808a36db-a52a-4130-b71e-d9cbcbaed15b"));
@@ -287,22 +284,12 @@ internal static class ProductEndpoints
             return JsonPieces.Result(async (pieces, token) =>
             {
                 var results = new ProductSearch.ResultsWriter(pieces.Json.StartObject());
-                ProductPosition? after = null;
-                while (filter is not null)
+                if (filter is not null)
                 {
-                    var products = await store.FindProductsAsync(filter, after, StreamedPage, token);
-                    foreach (var product in products)
-                    {
-                        results.Add(product);
-                    }
-
-                    await pieces.FlushIfFullAsync(token);
-                    if (products.Count < StreamedPage)
-                    {
-                        break;
-                    }
-
-                    after = new ProductPosition(products[^1].TeamId, products[^1].Id);
+                    await pieces.WriteAllAsync<Product>(
+                        (last, limit, ct) => store.FindProductsAsync(filter, last is null ? null : new ProductPosition(last.TeamId, last.Id), limit, ct),
+                        results.Add,
+                        token);
                 }
 
                 results.End().EndObject();
