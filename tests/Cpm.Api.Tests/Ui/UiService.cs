@@ -1,11 +1,6 @@
-using System.Net;
 using Cpm.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Cpm.Api.Tests.Ui;
@@ -24,7 +19,7 @@ public class UiService : IAsyncLifetime
     public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CPM_CHROMIUM") ?? "/usr/bin/chromium";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("cpm-ui-tests-").FullName;
-    private KestrelCpmFactory? _factory;
+    private WebApplicationFactory<Program>? _factory;
     private IPlaywright? _playwright;
     private HttpClient? _http;
 
@@ -60,11 +55,8 @@ public class UiService : IAsyncLifetime
             settings[key] = value;
         }
 
-        _factory = new KestrelCpmFactory(settings);
-        _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        _factory.StartServer();
-        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        _factory = TestHost.Create(settings);
+        BaseUrl = new Uri(TestHost.StartOnLoopback(_factory).ToString().TrimEnd('/') + "/");
         _http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
         await AfterServiceStartedAsync();
 
@@ -117,17 +109,5 @@ public class UiService : IAsyncLifetime
 
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private sealed class KestrelCpmFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Test");
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-        }
     }
 }
