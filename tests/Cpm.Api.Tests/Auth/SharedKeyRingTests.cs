@@ -4,6 +4,7 @@ using System.Xml.Linq;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Cpm.Api.Auth;
+using Cpm.Api.Storage;
 using Cpm.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -49,6 +50,8 @@ public abstract class SharedKeyRingTests : IAsyncLifetime
         string protectedPayload;
         await using (var first = Start())
         {
+            // Made and stored as the instance started, after the store's own start-up (a local table is created first).
+            Assert.Single(await StoredKeysAsync(first.Services));
             await using var second = Start();
             protectedPayload = Protector(first).Protect("a person's session");
             Assert.Equal("a person's session", Protector(second).Unprotect(protectedPayload));
@@ -91,6 +94,24 @@ public abstract class SharedKeyRingTests : IAsyncLifetime
         Assert.All(new[] { first, second }, instance => Assert.Equal(
             stored.Name, $"key-{Assert.Single(instance.Services.GetRequiredService<IKeyManager>().GetAllKeys()).KeyId}"));
         await ForgetStoreAsync(first.Services);
+    }
+
+    [Fact]
+    public async Task AKeyIsStoredOnceAndNeverReplaced()
+    {
+        await using var instance = Start();
+        var store = instance.Services.GetRequiredService<ICpmStore>();
+
+        await store.AddProtectionKeyAsync("key-a", "<key id=\"a\" />", CancellationToken.None);
+        await store.AddProtectionKeyAsync("key-a", "<key id=\"replaced\" />", CancellationToken.None);
+        await store.AddProtectionKeyAsync("key-b", "<key id=\"b\" />", CancellationToken.None);
+
+        // Beside the key the instance made as it started.
+        var keys = await store.ReadProtectionKeysAsync(CancellationToken.None);
+        Assert.Contains("<key id=\"a\" />", keys);
+        Assert.Contains("<key id=\"b\" />", keys);
+        Assert.DoesNotContain("<key id=\"replaced\" />", keys);
+        await ForgetStoreAsync(instance.Services);
     }
 
     /// <summary>A fresh store for this test: the settings that put the service on it.</summary>
