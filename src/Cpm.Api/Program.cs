@@ -23,9 +23,10 @@ var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
 builder.AddCpmLogging();
 builder.Configuration.AddBuildTimeDocumentSettings();
 builder.Services.AddSingleton(TimeProvider.System);
+// Storage first: its start-up (creating a local table) comes before sign-in's, which reads the key ring from it.
+builder.Services.AddCpmStorage(builder.Configuration);
 builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddPersonSignIn(builder.Configuration, builder.Environment);
-builder.Services.AddCpmStorage(builder.Configuration);
 builder.Services.AddOdsClient(builder.Configuration);
 builder.Services.AddProductIds(builder.Configuration);
 builder.Services.AddSingleton<IdempotencyLocks>();

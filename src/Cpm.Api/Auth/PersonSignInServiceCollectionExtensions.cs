@@ -1,6 +1,9 @@
+using Cpm.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
 namespace Cpm.Api.Auth;
@@ -31,6 +34,11 @@ internal static class PersonSignInServiceCollectionExtensions
                 "Auth:Oidc:NameClaim and Auth:Oidc:ScopesClaim name the claims that give a person's name and scopes; neither may be empty.")
             .Validate(options => options.SessionIdleTimeout > TimeSpan.Zero, "Auth:Oidc:SessionIdleTimeout must be positive.")
             .ValidateOnStart();
+
+        // Sessions and anti-forgery tokens are protected with keys every instance reads from the store.
+        services.AddDataProtection().SetApplicationName("cpm");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<ICpmStore>((keys, store) => keys.XmlRepository = new StoreXmlRepository(store));
 
         // Secure outside Development; Development may run on plain http.
         var secure = environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;

@@ -71,6 +71,12 @@ internal interface ICpmStore
 
     Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken);
 
+    /// <summary>Every ASP.NET Core Data Protection key stored, as XML: the key ring every instance shares.</summary>
+    Task<IReadOnlyList<string>> ReadProtectionKeysAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a key under its unique name. Keys are append-only: one already stored under that name is kept.</summary>
+    Task AddProtectionKeyAsync(string name, string xml, CancellationToken cancellationToken);
+
     /// <summary>Every team and product, live or deleted, for export.</summary>
     IAsyncEnumerable<ProductTeam> ExportTeamsAsync(CancellationToken cancellationToken);
 

@@ -25,6 +25,7 @@ internal static class DynamoDbRows
     public const string SequenceRowType = "event_sequence";
     public const string ResponseRowType = "response";
     public const string DeliveryRowType = "delivery_cursor";
+    public const string ProtectionKeyRowType = "data_protection_key";
 
     public const string RowTypeAttribute = "row_type";
     public const string RootAttribute = "root";
@@ -45,6 +46,9 @@ internal static class DynamoDbRows
 
     /// <summary>On a subscriber's delivery row: the last sequence it acknowledged.</summary>
     public const string DeliveredAttribute = "sequence";
+
+    /// <summary>On a Data Protection key row: the key's XML element, as the framework wrote it.</summary>
+    public const string XmlAttribute = "xml";
 
     /// <summary>On response rows: epoch seconds after which DynamoDB's TTL may remove the row (it is ignored a day after creation anyway).</summary>
     public const string ExpiresAtAttribute = "expires_at";
@@ -209,6 +213,17 @@ internal static class DynamoDbRows
             [DeliveredAttribute] = N(sequence),
         };
     }
+
+    public static Dictionary<string, AttributeValue> ProtectionKeyRow(string name, string xml) => new()
+    {
+        [Pk] = S(ProtectionKeysKey),
+        [Sk] = S(name),
+        [RowTypeAttribute] = S(ProtectionKeyRowType),
+        [NameAttribute] = S(name),
+        [XmlAttribute] = S(xml),
+    };
+
+    public static string ReadProtectionKey(Dictionary<string, AttributeValue> row) => Text(row, XmlAttribute);
 
     /// <summary>The attributes a rename or restore sets on a team or product row (and a team's alias row).</summary>
     public static Dictionary<string, AttributeValue> State<T>(Entity<T> changed)

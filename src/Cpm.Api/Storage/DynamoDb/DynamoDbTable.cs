@@ -44,6 +44,9 @@ internal static class DynamoDbTable
     /// <summary>One row per webhook subscriber: the last sequence it acknowledged.</summary>
     public const string DeliveryPrefix = "DELIVERY#";
 
+    /// <summary>The partition of the shared Data Protection key ring, sort key = the key's name.</summary>
+    public const string ProtectionKeysKey = "DATA_PROTECTION_KEYS";
+
     /// <summary>DynamoDB refuses sort keys over 1024 bytes; ids and aliases are far shorter, so longer keys cannot exist.</summary>
     public const int MaxKeyBytes = 1000;
 

@@ -67,5 +67,10 @@ internal static class SqliteSchema
             subscriber TEXT PRIMARY KEY,
             sequence INTEGER NOT NULL
         );
+
+        CREATE TABLE IF NOT EXISTS data_protection_keys (
+            name TEXT PRIMARY KEY,
+            xml TEXT NOT NULL
+        );
         """;
 }

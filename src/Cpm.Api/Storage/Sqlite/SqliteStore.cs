@@ -290,6 +290,22 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
+    public Task<IReadOnlyList<string>> ReadProtectionKeysAsync(CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            using var command = Command(connection, null, "SELECT xml FROM data_protection_keys ORDER BY name");
+            return await ReadAllAsync(command, reader => reader.GetString(0), cancellationToken);
+        });
+
+    public Task AddProtectionKeyAsync(string name, string xml, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            using var command = Command(connection, transaction,
+                "INSERT INTO data_protection_keys (name, xml) VALUES ($name, $xml) ON CONFLICT (name) DO NOTHING",
+                ("$name", name), ("$xml", xml));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
     public IAsyncEnumerable<ProductTeam> ExportTeamsAsync(CancellationToken cancellationToken) =>
         StreamAsync($"SELECT {TeamColumns} FROM product_teams ORDER BY id", ReadTeam, cancellationToken);
 
@@ -586,7 +602,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
             return result;
         }, cancellationToken);
 
-    /// <summary>A write that no request answer goes with: delivery progress, an import.</summary>
+    /// <summary>A write that no request answer goes with: delivery progress, a Data Protection key, an import.</summary>
     private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
         _commits.WriteAsync(write, cancellationToken);
 }
