@@ -181,6 +181,44 @@ public abstract class WebhookTests
     }
 
     [Fact]
+    public async Task ALeaseHasOneHolderAtATimeAndAHolderThatLostItCannotMoveTheCursor()
+    {
+        var service = CreateService();
+        service.ExtraSettings["Webhooks:Deliver"] = "false";
+        await using var started = await StartAsync(service);
+        var store = service.Services.GetRequiredService<ICpmStore>();
+        var subscriber = $"test:{Guid.NewGuid()}";
+        var now = DateTimeOffset.UtcNow;
+
+        var first = await store.TryTakeLeaseAsync(subscriber, "node-a", now, now.AddSeconds(10), mustHaveCursor: false, CancellationToken.None);
+        var contender = await store.TryTakeLeaseAsync(subscriber, "node-b", now.AddSeconds(5), now.AddSeconds(15), mustHaveCursor: false, CancellationToken.None);
+        Assert.NotNull(first);
+        Assert.Null(contender);
+        Assert.True(await store.SaveDeliveryProgressAsync(first, new DeliveryProgress(7, [9], null), now.AddSeconds(20), CancellationToken.None));
+
+        // Renewed until now + 20 s: still held at + 15 s; taken at + 21 s, with the progress saved under the first lease.
+        Assert.Null(await store.TryTakeLeaseAsync(subscriber, "node-b", now.AddSeconds(15), now.AddSeconds(25), mustHaveCursor: false, CancellationToken.None));
+        var second = await store.TryTakeLeaseAsync(subscriber, "node-b", now.AddSeconds(21), now.AddSeconds(31), mustHaveCursor: false, CancellationToken.None);
+        Assert.NotNull(second);
+        Assert.Equal(7, second.DeliveredThrough);
+        Assert.Equal([9], second.AcknowledgedAhead);
+
+        var attempt = new DeliveryAttempt(now, 500, "HTTP 500");
+        Assert.False(await store.SaveDeliveryProgressAsync(first, new DeliveryProgress(100, [], attempt), now.AddSeconds(60), CancellationToken.None));
+        Assert.False(await store.SaveDeliveryProgressAsync(first, new DeliveryProgress(3, [], attempt), now.AddSeconds(60), CancellationToken.None));
+        await store.ReleaseLeaseAsync(first, CancellationToken.None);
+        var state = await store.GetDeliveryStateAsync(subscriber, CancellationToken.None);
+        Assert.Equal(7, state.DeliveredThrough);
+        Assert.Equal("node-b", state.Holder);
+        Assert.Null(state.LastAttempt);
+        Assert.Null(await store.TryTakeLeaseAsync(subscriber, "node-c", now.AddSeconds(22), now.AddSeconds(32), mustHaveCursor: false, CancellationToken.None));
+
+        await store.ReleaseLeaseAsync(second, CancellationToken.None);
+        Assert.NotNull(await store.TryTakeLeaseAsync(subscriber, "node-c", now.AddSeconds(22), now.AddSeconds(32), mustHaveCursor: false, CancellationToken.None));
+        Assert.Null(await store.TryTakeLeaseAsync($"test:{Guid.NewGuid()}", "node-c", now, now.AddSeconds(10), mustHaveCursor: true, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task DeletingASubscriptionStopsItsDeliveries()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
