@@ -109,6 +109,35 @@ public abstract class WebhookTests
     }
 
     [Fact]
+    public async Task TheDeliveryStateShowsAFailingReceiverAndWhatIsPending()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var service = await StartAsync(CreateService());
+        var admin = service.Client(CpmService.AdminKey);
+        var (id, _) = await SubscribeAsync(service, receiver);
+        receiver.Failing = true;
+        await service.Client().CreateTeamAsync();
+        await service.Client().CreateTeamAsync();
+
+        JsonObject state = null!;
+        await WaitUntilAsync(async () =>
+        {
+            state = (await admin.GetAsync($"/Webhooks/{id}")).Json();
+            return state["last_attempt"] is JsonObject { } attempt && (int?)attempt["status"] == 500;
+        });
+        Assert.Equal(2, (long)state["pending"]!);
+        Assert.Equal("HTTP 500", (string)state["last_attempt"]!["error"]!);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$", (string)state["last_attempt"]!["at"]!);
+
+        receiver.Failing = false;
+        state = await WaitUntilSettledAsync(service, id);
+        var end = await service.Services.GetRequiredService<ICpmStore>().ReadFeedEndAsync(CancellationToken.None);
+        Assert.Equal(end, (long)state["delivered_through"]!);
+        Assert.Equal(200, (int)state["last_attempt"]!["status"]!);
+        Assert.Null(state["last_attempt"]!["error"]);
+    }
+
+    [Fact]
     public async Task TwoNodesOnOneStoreDeliverEachEventOnce()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
