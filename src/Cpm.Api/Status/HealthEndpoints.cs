@@ -13,7 +13,7 @@ namespace Cpm.Api.Status;
 /// </summary>
 internal static partial class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    internal const string ReadyTag = "ready";
     private const string NotReady = "Not ready";
 
     public static IServiceCollection AddCpmHealthChecks(this IServiceCollection services)

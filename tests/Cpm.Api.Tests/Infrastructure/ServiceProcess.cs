@@ -189,6 +189,21 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a task: the service shuts down gracefully. Returns the exit
+    /// code once the process has exited; throws if it is still running after <paramref name="bound"/>.
+    /// </summary>
+    public async Task<int> TerminateAsync(TimeSpan bound)
+    {
+        using (var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(bound);
+        return _process.ExitCode;
+    }
+
     public ValueTask DisposeAsync()
     {
         Kill();
