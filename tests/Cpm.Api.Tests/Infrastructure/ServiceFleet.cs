@@ -68,7 +68,8 @@ public abstract class ServiceFleet : IAsyncLifetime
     /// <summary>SIGTERM, as an orchestrator stops a task; returns the exit code once the node has stopped.</summary>
     public async Task<int> StopAsync(int index)
     {
-        var exitCode = await Node(index).TerminateAsync(StopBound);
+        await Node(index).TerminateAsync();
+        var exitCode = await Node(index).ExitCodeAsync(StopBound);
         StoppedOutput[index] = Node(index).Output;
         await Node(index).DisposeAsync();
         _nodes[index] = null;
