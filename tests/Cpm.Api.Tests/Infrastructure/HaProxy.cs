@@ -9,7 +9,7 @@ namespace Cpm.Api.Tests.Infrastructure;
 /// <summary>
 /// Debian's HAProxy in front of service nodes, on a free loopback port, with its statistics page on
 /// another. Health checks are <c>GET /_ready</c> every 200 ms (down after 2 failures, up after 2
-/// passes). With retries on, a request is sent again, to another node, only when the connection to a
+/// passes; an answer may take up to 3 s, as moto is slow under load). With retries on, a request is sent again, to another node, only when the connection to a
 /// node could not be made, so a POST that may have reached a node is never sent twice; with them
 /// off, nothing is ever sent again, as with a balancer that does not retry. HAProxy runs under a shell
 /// that ends it when the test process's end of its standard input closes, so it never outlives a
@@ -165,6 +165,8 @@ public sealed class HaProxy : IAsyncDisposable
                 timeout client 60s
                 timeout server 60s
                 timeout queue 10s
+                # A slow answer from a busy node is not a failed check; a refused connection or a 503 is.
+                timeout check 3s
                 {retries}
 
             frontend api
