@@ -62,6 +62,7 @@ versioned.MapProductTeams();
 versioned.MapProducts();
 versioned.MapEvents();
 versioned.MapExport();
+versioned.MapWebhooks();
 app.MapPreflightRequests();
 
 await app.RunAsync();
