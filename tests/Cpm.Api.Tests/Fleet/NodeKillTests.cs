@@ -1,37 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Cpm.Api.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Cpm.Api.Tests.Fleet;
 
-/// <summary>
-/// HAProxy sends a request again, to another node, when a connection to a dead node cannot be made.
-/// Webhook leases last 3 s (renewed every second), nodes look for free leases every 0.5 s, and an
-/// admin client may manage subscriptions.
-/// </summary>
+/// <summary>HAProxy sends a request again, to another node, when a connection to a dead node cannot be made.</summary>
 public sealed class NodeKillFleet : ServiceFleet
 {
-    public const string AdminKey = "fleet-admin-key-8c2e4a71";
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
-    public static readonly TimeSpan LeasePollInterval = TimeSpan.FromMilliseconds(500);
-
     protected override bool RetryConnectionFailures => true;
-
-    protected override IEnumerable<string> NodeSettings() =>
-    [
-        "--Auth:Clients:0:Name=fleet-admin",
-        $"--Auth:Clients:0:KeyHash={Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey)))}",
-        "--Auth:Clients:0:Scopes:0=admin",
-        $"--Webhooks:LeaseDuration={LeaseDuration:c}",
-        "--Webhooks:LeaseRenewal=00:00:01",
-        $"--Webhooks:LeasePollInterval={LeasePollInterval:c}",
-        "--Webhooks:PollInterval=00:00:00.100",
-    ];
 }
 
 /// <summary>
@@ -61,9 +40,7 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
         var unexpected = new ConcurrentQueue<string>();
         var stopwatch = Stopwatch.StartNew();
         await using var receiver = await WebhookRecorder.StartAsync(stopwatch);
-        (await fleet.Client(NodeKillFleet.AdminKey).PostAsync("/Webhooks", $$"""{"url": "{{receiver.Url}}", "secret": "{{Secret}}"}"""))
-            .AssertStatus(HttpStatusCode.Created);
-        var holder = await HolderAsync(receiver.Url);
+        var holder = await fleet.SubscribeAsync(receiver.Url, Secret);
 
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, Writers)
@@ -83,81 +60,29 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
         var rate = acknowledged.Count(write => write.At > warm && write.At <= killedAt) / (killedAt - warm).TotalSeconds;
         output.WriteLine($"{acknowledged.Count} writes acknowledged, the kill of node {holder} (the webhook holder) at {killedAt.TotalSeconds:0.0} s, {cutOff.Count} cut off by it, "
             + $"{entities.Count} entities; {rate:0} writes/s through {ServiceFleet.Size} nodes by {Writers} writers before the kill (from the 10th write)");
-        Assert.Empty(unexpected);
+        Assert.True(unexpected.IsEmpty, string.Join("\n", unexpected));
 
         // Each writer has one request at a time: only those in flight on the killed node can be cut off.
         Assert.InRange(cutOff.Count, 0, Writers);
 
-        var feed = await ReadWholeFeedAsync(client);
+        var feed = await fleet.ReadWholeFeedAsync();
         await AssertEveryEntityReadsAsAcknowledgedAsync(client, entities, feed);
         AssertFeedIsGaplessInOrderAndHoldsExactlyTheWrites(feed, acknowledged, cutOff);
         await AssertTheReceiverGotEveryEventInOrderWithDuplicatesOnlyAroundTheTakeoverAsync(receiver, feed, killedAt);
     }
 
-    /// <summary>The node that logs taking the subscription's lease.</summary>
-    private async Task<int> HolderAsync(string url)
-    {
-        var taken = $"Webhook delivery to {url} is now held by node";
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            for (var node = 0; node < ServiceFleet.Size; node++)
-            {
-                if (fleet.Node(node).Output.Contains(taken, StringComparison.Ordinal))
-                {
-                    return node;
-                }
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"No node took the lease of {url} within 30 s.");
-    }
-
     private async Task AssertTheReceiverGotEveryEventInOrderWithDuplicatesOnlyAroundTheTakeoverAsync(
         WebhookRecorder receiver, List<JsonObject> feed, TimeSpan killedAt)
     {
-        // Every event at least once, within the lease's expiry plus a poll of the last write (and a busy machine's slack).
-        var waited = Stopwatch.StartNew();
-        var expected = feed.Select(e => (string)e["event_id"]!).ToHashSet();
-        while (!expected.IsSubsetOf(receiver.Deliveries.Select(d => (string)JsonNode.Parse(d.Body)!["event_id"]!)))
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), $"{expected.Count - receiver.Deliveries.Count} events were not delivered within 60 s.");
-            await Task.Delay(100);
-        }
-
-        var deliveries = receiver.Deliveries.ToList();
-        var byId = feed.ToDictionary(e => (string)e["event_id"]!);
-        var seen = new Dictionary<string, TimeSpan>();
-        var lastVersion = new Dictionary<string, int>();
-        var duplicates = 0;
-        foreach (var delivery in deliveries)
-        {
-            Assert.Equal("sha256=" + Convert.ToHexString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), delivery.Body)).ToLowerInvariant(), delivery.Signature);
-            var body = JsonNode.Parse(delivery.Body)!.AsObject();
-            var id = (string)body["event_id"]!;
-            Assert.True(JsonNode.DeepEquals(byId[id], body), $"The delivered event differs from the feed's: {Encoding.UTF8.GetString(delivery.Body)}");
-            if (seen.TryGetValue(id, out var first))
-            {
-                // Sent by the killed holder, acknowledged, but not yet recorded as delivered: sent again by the next one.
-                duplicates++;
-                Assert.True(first <= killedAt && delivery.At > killedAt, $"Event {id} came again at {delivery.At.TotalSeconds:0.00} s, first at {first.TotalSeconds:0.00} s: not around the takeover at {killedAt.TotalSeconds:0.00} s.");
-                continue;
-            }
-
-            seen[id] = delivery.At;
-            var entity = (string)body["entity_id"]!;
-            var version = (int)body["version"]!;
-            Assert.True(version == lastVersion.GetValueOrDefault(entity) + 1, $"{entity} version {version} came after version {lastVersion.GetValueOrDefault(entity)}.");
-            lastVersion[entity] = version;
-        }
+        // A duplicate: sent by the killed holder, acknowledged, but not yet saved as delivered, so sent again by the next one.
+        var deliveries = await receiver.AllOfAsync(feed);
+        var duplicates = WebhookRecorder.AssertSignedAsInTheFeedAndInOrderPerEntity(deliveries, feed, Secret, (first, again) => first <= killedAt && again > killedAt);
 
         // The writes went on after the kill, so events were waiting: the next holder took over within the lease's expiry plus a poll.
         var takeover = deliveries.First(d => d.At > killedAt).At - killedAt;
         output.WriteLine($"webhook: {deliveries.Count} deliveries of {feed.Count} events, {duplicates} duplicates; the first delivery after the kill "
-            + $"{takeover.TotalSeconds:0.0} s after it (lease {NodeKillFleet.LeaseDuration.TotalSeconds:0} s + poll {NodeKillFleet.LeasePollInterval.TotalSeconds} s)");
-        Assert.True(takeover < NodeKillFleet.LeaseDuration + NodeKillFleet.LeasePollInterval + TakeoverSlack, $"The takeover took {takeover.TotalSeconds:0.0} s.");
+            + $"{takeover.TotalSeconds:0.0} s after it (lease {ServiceFleet.LeaseDuration.TotalSeconds:0} s + poll {ServiceFleet.LeasePollInterval.TotalSeconds} s)");
+        Assert.True(takeover < ServiceFleet.LeaseDuration + ServiceFleet.LeasePollInterval + TakeoverSlack, $"The takeover took {takeover.TotalSeconds:0.0} s.");
     }
 
     /// <summary>When <paramref name="count"/> writes are acknowledged (within a minute): the time since the start.</summary>
@@ -280,28 +205,6 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
 
     // Our own 503s carry the contract's error body; HAProxy's are HTML.
     private static bool IsOurs(Reply reply) => reply.Body.StartsWith("{\"errors\"", StringComparison.Ordinal);
-
-    private static async Task<List<JsonObject>> ReadWholeFeedAsync(CpmClient client)
-    {
-        var events = new List<JsonObject>();
-        var cursor = "0";
-        while (true)
-        {
-            var page = await client.GetAsync($"/Events?after={cursor}&limit=1000");
-            page.AssertStatus(HttpStatusCode.OK);
-            var body = page.Json();
-            var pageEvents = body["events"]!.AsArray().Select(item => item!.AsObject()).ToList();
-            if (pageEvents.Count == 0)
-            {
-                // Gapless: the cursor is the last event's sequence number, and the numbers start at 1.
-                Assert.Equal(events.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), cursor);
-                return events;
-            }
-
-            events.AddRange(pageEvents);
-            cursor = (string)body["next_cursor"]!;
-        }
-    }
 
     private static async Task AssertEveryEntityReadsAsAcknowledgedAsync(CpmClient client, IEnumerable<Entity> entities, List<JsonObject> feed)
     {

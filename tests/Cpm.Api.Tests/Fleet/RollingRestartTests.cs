@@ -21,21 +21,26 @@ public sealed class RollingRestartFleet : ServiceFleet
 /// <summary>
 /// A rolling restart of all three nodes (SIGTERM, wait for the exit, start again, wait until the
 /// balancer's <c>/_ready</c> checks take it back) under steady load through HAProxy fails no request.
+/// A webhook subscription is delivered throughout: a stopping node saves its progress and releases
+/// its lease, so the receiver gets every event once, in order per entity.
 /// </summary>
 [Collection(FleetsTakeTurns.Name)]
 public sealed class RollingRestartTests(RollingRestartFleet fleet, ITestOutputHelper output) : IClassFixture<RollingRestartFleet>
 {
     private const int Workers = 6;
+    private const string Secret = "rolling-webhook-secret-0c4f92a8";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task RestartingEveryNodeInTurnUnderLoadFailsNoRequest()
     {
         var client = fleet.Client();
+        var stopwatch = Stopwatch.StartNew();
+        await using var receiver = await WebhookRecorder.StartAsync(stopwatch);
+        await fleet.SubscribeAsync(receiver.Url, Secret);
         var team = (string)(await client.CreateTeamAsync())["id"]!;
         var failures = new ConcurrentQueue<string>();
         var answered = 0;
-        var stopwatch = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
 
         // Team creates (slow: they ask ODS), product creates and reads, round the clock.
@@ -89,10 +94,14 @@ public sealed class RollingRestartTests(RollingRestartFleet fleet, ITestOutputHe
 
         await stop.CancelAsync();
         await Task.WhenAll(workers).WaitAsync(Bound);
+        var feed = await fleet.ReadWholeFeedAsync();
+        var deliveries = await receiver.AllOfAsync(feed);
 
         output.WriteLine($"{answered} requests answered by {Workers} clients in {stopwatch.Elapsed.TotalSeconds:0.0} s, {failures.Count} failed");
         timeline.ForEach(output.WriteLine);
+        output.WriteLine($"webhook: {deliveries.Count} deliveries of {feed.Count} events");
         Assert.Empty(failures);
+        WebhookRecorder.AssertSignedAsInTheFeedAndInOrderPerEntity(deliveries, feed, Secret, repeatAllowed: (_, _) => false);
         for (var node = 0; node < ServiceFleet.Size; node++)
         {
             Assert.Contains("Stopping: /_ready answers 503", fleet.StoppedOutput[node], StringComparison.Ordinal);

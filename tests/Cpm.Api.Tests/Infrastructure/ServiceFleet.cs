@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 
@@ -9,13 +13,17 @@ namespace Cpm.Api.Tests.Infrastructure;
 /// <summary>
 /// A fleet as deployed: three service processes (the real <c>Cpm.Api.dll</c>, Production) on one
 /// DynamoDB table in the run's moto, behind HAProxy, all on loopback. Each node keeps its port
-/// across restarts, so the balancer finds it again. One fleet per test class; everything stops
-/// with it.
+/// across restarts, so the balancer finds it again. Webhook leases last 3 s (renewed every second)
+/// and nodes look for free ones every 0.5 s; an admin client may manage subscriptions. One fleet
+/// per test class; everything stops with it.
 /// </summary>
 public abstract class ServiceFleet : IAsyncLifetime
 {
     public const string ApiKey = "fleet-key-3f8a1c5e9d";
+    public const string AdminKey = "fleet-admin-key-8c2e4a71";
     public const int Size = 3;
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan LeasePollInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Long enough for HAProxy (checks every 200 ms, down after 2 failures) to take a stopping node out, on a busy machine.</summary>
     public static readonly TimeSpan DrainDelay = TimeSpan.FromSeconds(2);
@@ -57,6 +65,50 @@ public abstract class ServiceFleet : IAsyncLifetime
         _balancerHttp = new HttpClient { BaseAddress = new Uri(Balancer.Url), Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>Subscribes <paramref name="url"/> through the API, and waits for a node to take its lease: that node's index.</summary>
+    public async Task<int> SubscribeAsync(string url, string secret)
+    {
+        (await Client(AdminKey).PostAsync("/Webhooks", $$"""{"url": "{{url}}", "secret": "{{secret}}"}""")).AssertStatus(HttpStatusCode.Created);
+        var taken = $"Webhook delivery to {url} is now held by node";
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            for (var node = 0; node < Size; node++)
+            {
+                if (_nodes[node]?.Output.Contains(taken, StringComparison.Ordinal) == true)
+                {
+                    return node;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"No node took the lease of {url} within 30 s.");
+    }
+
+    /// <summary>The whole change feed, checked gapless: its cursor is the last event's number, and numbers start at 1.</summary>
+    public async Task<List<JsonObject>> ReadWholeFeedAsync()
+    {
+        var events = new List<JsonObject>();
+        var cursor = "0";
+        while (true)
+        {
+            var page = await Client().GetAsync($"/Events?after={cursor}&limit=1000");
+            page.AssertStatus(HttpStatusCode.OK);
+            var body = page.Json();
+            var pageEvents = body["events"]!.AsArray().Select(item => item!.AsObject()).ToList();
+            if (pageEvents.Count == 0)
+            {
+                Assert.Equal(events.Count.ToString(CultureInfo.InvariantCulture), cursor);
+                return events;
+            }
+
+            events.AddRange(pageEvents);
+            cursor = (string)body["next_cursor"]!;
+        }
+    }
+
     /// <summary>SIGKILL: the node dies at once, mid-request, as in a crash.</summary>
     public void Kill(int index)
     {
@@ -90,7 +142,13 @@ public abstract class ServiceFleet : IAsyncLifetime
             $"--Storage:DynamoDb:ServiceUrl={Moto.Url}",
             "--Storage:DynamoDb:CreateTable=true",
             $"--Shutdown:DrainDelay={DrainDelay.ToString("c", CultureInfo.InvariantCulture)}",
-            .. NodeSettings(),
+            "--Auth:Clients:0:Name=fleet-admin",
+            $"--Auth:Clients:0:KeyHash={Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey)))}",
+            "--Auth:Clients:0:Scopes:0=admin",
+            $"--Webhooks:LeaseDuration={LeaseDuration.ToString("c", CultureInfo.InvariantCulture)}",
+            "--Webhooks:LeaseRenewal=00:00:01",
+            $"--Webhooks:LeasePollInterval={LeasePollInterval.ToString("c", CultureInfo.InvariantCulture)}",
+            "--Webhooks:PollInterval=00:00:00.100",
         ];
         _nodes[index] = await ServiceProcess.StartAsync(Path.Combine(_directory, $"unused-{index}.db"), Ord.BaseUrl, ApiKey, settings);
     }
@@ -127,9 +185,6 @@ public abstract class ServiceFleet : IAsyncLifetime
 
         Directory.Delete(_directory, recursive: true);
     }
-
-    /// <summary>More command-line settings for every node.</summary>
-    protected virtual IEnumerable<string> NodeSettings() => [];
 
     private static int FreePort()
     {
