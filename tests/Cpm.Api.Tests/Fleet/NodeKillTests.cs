@@ -48,17 +48,21 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
             .ToList();
 
         // Mid-way: after the first writes, with as many still to come.
-        var killedAt = await WhenAcknowledgedAsync(writes, WritesEachSide, stopwatch);
+        await WhenAcknowledgedAsync(writes, WritesEachSide);
         fleet.Kill(holder);
-        await WhenAcknowledgedAsync(writes, 2 * WritesEachSide, stopwatch);
+
+        // Once the process is gone: nothing it sent can arrive later.
+        var killedAt = stopwatch.Elapsed;
+        await WhenAcknowledgedAsync(writes, 2 * WritesEachSide);
         await stop.CancelAsync();
         await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
 
         var acknowledged = writes.Where(write => write.Acknowledged).OrderBy(write => write.At).ToList();
-        var cutOff = writes.Where(write => !write.Acknowledged).ToList();
+        var unknown = writes.Where(write => !write.Acknowledged).ToList();
+        var cutOff = unknown.Where(write => !write.StoreBusy).ToList();
         var warm = acknowledged[9].At;
         var rate = acknowledged.Count(write => write.At > warm && write.At <= killedAt) / (killedAt - warm).TotalSeconds;
-        output.WriteLine($"{acknowledged.Count} writes acknowledged, the kill of node {holder} (the webhook holder) at {killedAt.TotalSeconds:0.0} s, {cutOff.Count} cut off by it, "
+        output.WriteLine($"{acknowledged.Count} writes acknowledged, the kill of node {holder} (the webhook holder) at {killedAt.TotalSeconds:0.0} s, {cutOff.Count} cut off by it, {unknown.Count - cutOff.Count} answered 503 by a busy store, "
             + $"{entities.Count} entities; {rate:0} writes/s through {ServiceFleet.Size} nodes by {Writers} writers before the kill (from the 10th write)");
         Assert.True(unexpected.IsEmpty, string.Join("\n", unexpected));
 
@@ -67,7 +71,7 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
 
         var feed = await fleet.ReadWholeFeedAsync();
         await AssertEveryEntityReadsAsAcknowledgedAsync(client, entities, feed);
-        AssertFeedIsGaplessInOrderAndHoldsExactlyTheWrites(feed, acknowledged, cutOff);
+        AssertFeedIsGaplessInOrderAndHoldsExactlyTheWrites(feed, acknowledged, unknown);
         await AssertTheReceiverGotEveryEventInOrderWithDuplicatesOnlyAroundTheTakeoverAsync(receiver, feed, killedAt);
     }
 
@@ -85,8 +89,8 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
         Assert.True(takeover < ServiceFleet.LeaseDuration + ServiceFleet.LeasePollInterval + TakeoverSlack, $"The takeover took {takeover.TotalSeconds:0.0} s.");
     }
 
-    /// <summary>When <paramref name="count"/> writes are acknowledged (within a minute): the time since the start.</summary>
-    private static async Task<TimeSpan> WhenAcknowledgedAsync(ConcurrentBag<Write> writes, int count, Stopwatch stopwatch)
+    /// <summary>Waits until <paramref name="count"/> writes are acknowledged (within a minute).</summary>
+    private static async Task WhenAcknowledgedAsync(ConcurrentBag<Write> writes, int count)
     {
         var bound = Stopwatch.StartNew();
         while (writes.Count(write => write.Acknowledged) < count)
@@ -94,8 +98,6 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
             Assert.True(bound.Elapsed < TimeSpan.FromMinutes(1), $"Only {writes.Count(write => write.Acknowledged)} writes were acknowledged within a minute.");
             await Task.Delay(20);
         }
-
-        return stopwatch.Elapsed;
     }
 
     private static async Task WriteUntilStoppedAsync(
@@ -151,7 +153,10 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
             write.At = stopwatch.Elapsed;
             writes.Add(write);
             var expected = write.Type.EndsWith("Created", StringComparison.Ordinal) ? HttpStatusCode.Created : HttpStatusCode.OK;
-            if (reply is null || reply.Status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout && !IsOurs(reply))
+            // Our own 503: the store stayed busy past the write's deadline (moto on a loaded machine) or
+            // timed out, so this outcome is unknown too, though the kill did not cause it.
+            write.StoreBusy = reply?.Status == HttpStatusCode.ServiceUnavailable && IsOurs(reply);
+            if (reply is null || write.StoreBusy || reply.Status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout && !IsOurs(reply))
             {
                 // No answer from a node: the outcome is unknown, so the entity is left alone from now on
                 // (and the team of a product that may exist is never deleted).
@@ -230,7 +235,7 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
         Assert.Empty(lost);
     }
 
-    private static void AssertFeedIsGaplessInOrderAndHoldsExactlyTheWrites(List<JsonObject> feed, List<Write> acknowledged, List<Write> cutOff)
+    private static void AssertFeedIsGaplessInOrderAndHoldsExactlyTheWrites(List<JsonObject> feed, List<Write> acknowledged, List<Write> unknown)
     {
         Assert.Equal(feed.Count, feed.Select(e => (string)e["event_id"]!).Distinct().Count());
 
@@ -244,13 +249,13 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
             Assert.Equal(write.Entity.Acknowledged.IndexOf(write) + 1, (int)written["version"]!);
         }
 
-        foreach (var write in cutOff)
+        foreach (var write in unknown)
         {
             Assert.InRange(byRequest.GetValueOrDefault(write.RequestId)?.Count ?? 0, 0, 1);
         }
 
         // Nothing else: every event is one of the writes sent.
-        var sent = acknowledged.Concat(cutOff).Select(write => write.RequestId).ToHashSet();
+        var sent = acknowledged.Concat(unknown).Select(write => write.RequestId).ToHashSet();
         Assert.All(feed, e => Assert.Contains((string?)e["request_id"] ?? "(none)", sent));
 
         // In order: each entity's versions run 1, 2, 3 ... in feed order.
@@ -307,5 +312,7 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
         public TimeSpan At { get; set; }
 
         public bool Acknowledged { get; set; }
+
+        public bool StoreBusy { get; set; }
     }
 }

@@ -50,7 +50,7 @@ public abstract class ServiceFleet : IAsyncLifetime
 
     public ServiceProcess Node(int index) => _nodes[index] ?? throw new InvalidOperationException($"Node {index} is not running.");
 
-    /// <summary>A client through the balancer, as users reach the fleet.</summary>
+    /// <summary>A client through the balancer, as users reach the fleet; it never sends a request twice.</summary>
     public CpmClient Client(string? apiKey = ApiKey) => new(_balancerHttp, apiKey, "1");
 
     public async Task InitializeAsync()
@@ -63,6 +63,11 @@ public abstract class ServiceFleet : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(1, Size - 1).Select(StartNodeAsync));
         Balancer = await HaProxy.StartAsync(_ports, RetryConnectionFailures);
         _balancerHttp = new HttpClient { BaseAddress = new Uri(Balancer.Url), Timeout = TimeSpan.FromSeconds(60) };
+
+        // A connection per request: .NET silently sends a request again when a reused connection
+        // closes before any answer, which a node killed mid-request causes; the tests must know
+        // that every request was sent once.
+        _balancerHttp.DefaultRequestHeaders.ConnectionClose = true;
     }
 
     /// <summary>Subscribes <paramref name="url"/> through the API, and waits for a node to take its lease: that node's index.</summary>
