@@ -47,7 +47,7 @@ internal static partial class HealthEndpoints
             return ApiResults.Json(StatusCodes.Status200OK, Outcome("OK", "Ready"));
         }
 
-        logs.CreateLogger(typeof(HealthEndpoints)).LogNotReady(string.Join("; ", report.Entries.Select(entry => $"{entry.Key}: {entry.Value.Description}")));
+        logs.CreateLogger(typeof(HealthEndpoints)).LogNotReady(string.Join("; ", report.Entries.Where(entry => entry.Value.Status != HealthStatus.Healthy).Select(entry => $"{entry.Key}: {entry.Value.Description}")));
         return ApiResults.Error(ErrorCodes.ServiceUnavailable, NotReady);
     }
 
