@@ -49,7 +49,7 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
 
         // Mid-way: after the first writes, with as many still to come.
         await WhenAcknowledgedAsync(writes, WritesEachSide);
-        fleet.Kill(holder);
+        await fleet.KillAsync(holder);
 
         // Once the process is gone: nothing it sent can arrive later.
         var killedAt = stopwatch.Elapsed;

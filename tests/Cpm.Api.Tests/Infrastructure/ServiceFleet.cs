@@ -114,11 +114,12 @@ public abstract class ServiceFleet : IAsyncLifetime
         }
     }
 
-    /// <summary>SIGKILL: the node dies at once, mid-request, as in a crash.</summary>
-    public void Kill(int index)
+    /// <summary>SIGKILL: the node dies at once, mid-request, as in a crash; returns once the process is gone.</summary>
+    public async Task KillAsync(int index)
     {
         Node(index).Kill();
-        Node(index).DisposeAsync().AsTask().GetAwaiter().GetResult();
+        StoppedOutput[index] = Node(index).Output;
+        await Node(index).DisposeAsync();
         _nodes[index] = null;
     }
 
@@ -133,7 +134,7 @@ public abstract class ServiceFleet : IAsyncLifetime
         return exitCode;
     }
 
-    /// <summary>The output of each node's last stopped process.</summary>
+    /// <summary>The output of each node's last stopped or killed process.</summary>
     public string[] StoppedOutput { get; } = new string[Size];
 
     /// <summary>Starts node <paramref name="index"/> on its own port (again, after a stop).</summary>
