@@ -49,7 +49,8 @@ internal sealed record CreateWebhookRequest(string Url, string Secret, string? D
             return null;
         }
 
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || url.Any(char.IsWhiteSpace))
+        // A scheme written out, not one .NET infers (it reads "/path" as a file URI on Linux).
+        if (!HasScheme(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || url.Any(char.IsWhiteSpace))
         {
             model.Invalid(UrlField, InvalidScheme);
             return null;
@@ -62,6 +63,12 @@ internal sealed record CreateWebhookRequest(string Url, string Secret, string? D
         }
 
         return url;
+    }
+
+    private static bool HasScheme(string url)
+    {
+        var colon = url.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && char.IsAsciiLetter(url[0]) && url[..colon].All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.');
     }
 
     /// <summary>Lengths in characters (code points), as pydantic counts them.</summary>

@@ -65,6 +65,10 @@ internal sealed partial class WebhookDelivery(
             }
 
             await Task.WhenAll(_running.Values.Select(running => running.Task));
+            foreach (var running in _running.Values)
+            {
+                running.Dispose();
+            }
         }
     }
 
@@ -80,6 +84,7 @@ internal sealed partial class WebhookDelivery(
                 {
                     running.Stop();
                     await running.Task;
+                    running.Dispose();
                     _running.Remove(subscriber);
                 }
             }
@@ -287,7 +292,7 @@ internal sealed partial class WebhookDelivery(
     private sealed record Target(string Subscriber, string Url, string LoggedUrl, Func<string> Secret, bool FromApi);
 
     /// <summary>One subscription being delivered by this node.</summary>
-    private sealed class Running(Task task, CancellationTokenSource stop)
+    private sealed class Running(Task task, CancellationTokenSource stop) : IDisposable
     {
         public Task Task => task;
 
@@ -298,6 +303,8 @@ internal sealed partial class WebhookDelivery(
         }
 
         public void Stop() => stop.Cancel();
+
+        public void Dispose() => stop.Dispose();
     }
 
     /// <summary>

@@ -63,6 +63,12 @@ public sealed partial class ReadmeExamplesTests
         "200 GET /Export",
         "exit 0 dotnet run import",
 
+        // README.md: Webhook subscriptions
+        "201 POST /Webhooks",
+        "200 GET /Webhooks",
+        "200 GET /Webhooks/{uuid}",
+        "200 DELETE /Webhooks/{uuid}",
+
         // docs/API.md, continuing in the same shell: a rename to the name the team already has, paging, a new idempotent POST
         "200 GET /ProductTeam/{uuid}",
         "200 PATCH /ProductTeam/{uuid}",

@@ -27,6 +27,7 @@ internal sealed partial class DynamoDbStore
     public Task CreateWebhookAsync(WebhookRecord webhook, StoredResponse? response, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
+            var elapsed = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {
                 // The cursor starts at the feed's end, checked unchanged by the same transaction.
@@ -67,6 +68,7 @@ internal sealed partial class DynamoDbStore
                     }
 
                     // Another write took the next sequence number: read the new end and try again.
+                    ThrowIfPastDeadline(elapsed);
                     await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20)), cancellationToken);
                 }
             }
