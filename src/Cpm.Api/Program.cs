@@ -32,6 +32,7 @@ builder.Services.AddProductIds(builder.Configuration);
 builder.Services.AddSingleton<IdempotencyLocks>();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddCpmHealthChecks();
+builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.Services.AddCpmTelemetry(builder.Configuration);
 builder.Services.AddCpmOpenApi();
 
