@@ -32,9 +32,6 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     // An organisation's teams are read this many at a time while walking their products.
     private const int TeamPage = 100;
 
-    // An organisation with up to this many product rows (live or deleted) is searched in one Query.
-    private const int OrganisationInOneQuery = 1000;
-
     /// <summary>Free: never used, or left by a deleted team in place (the existing service's way). A team row is never free.</summary>
     private static readonly DynamoDbExpression AliasFree = new(
         $"attribute_not_exists({Pk}) OR (#row_type = :alias_row AND #status <> :active)",
@@ -626,9 +623,8 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
     /// <summary>
     /// An organisation's live products from index 2 in one Query, as the existing service reads
-    /// them; <c>Walk</c> when there are more than <see cref="OrganisationInOneQuery"/> (a large
-    /// organisation): then its teams are walked instead, so each page of a search does not read the
-    /// whole organisation.
+    /// them; <c>Walk</c> when they pass one page (1 MB of product rows, live or deleted): then its
+    /// teams are walked instead, so a page of a search never reads more than one such page in vain.
     /// </summary>
     private async Task<(IReadOnlyList<Product> Products, bool Walk)> OrganisationProductsAsync(string odsCode, CancellationToken cancellationToken)
     {
@@ -639,7 +635,6 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
             FilterExpression = "#status = :active",
             ExpressionAttributeNames = new() { ["#pk"] = PkRead2, ["#sk"] = SkRead2, ["#status"] = StatusAttribute },
-            Limit = OrganisationInOneQuery,
             ExpressionAttributeValues = new()
             {
                 [":pk"] = S(OrganisationPrefix + odsCode),
