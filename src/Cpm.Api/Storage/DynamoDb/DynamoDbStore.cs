@@ -32,6 +32,10 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     // An organisation's teams are read this many at a time while walking their products.
     private const int TeamPage = 100;
 
+    // An organisation with fewer product rows (live or deleted) is searched in one Query; a larger
+    // one is walked, after reading at most this many rows in vain.
+    private const int OrganisationInOneQuery = 500;
+
     /// <summary>Free: never used, or left by a deleted team in place (the existing service's way). A team row is never free.</summary>
     private static readonly DynamoDbExpression AliasFree = new(
         $"attribute_not_exists({Pk}) OR (#row_type = :alias_row AND #status <> :active)",
@@ -623,8 +627,8 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
     /// <summary>
     /// An organisation's live products from index 2 in one Query, as the existing service reads
-    /// them; <c>Walk</c> when they pass one page (1 MB of product rows, live or deleted): then its
-    /// teams are walked instead, so a page of a search never reads more than one such page in vain.
+    /// them; <c>Walk</c> when the Query stopped at its limit (a large organisation): then its teams
+    /// are walked instead, so a page of a search never reads the whole organisation.
     /// </summary>
     private async Task<(IReadOnlyList<Product> Products, bool Walk)> OrganisationProductsAsync(string odsCode, CancellationToken cancellationToken)
     {
@@ -635,6 +639,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
             FilterExpression = "#status = :active",
             ExpressionAttributeNames = new() { ["#pk"] = PkRead2, ["#sk"] = SkRead2, ["#status"] = StatusAttribute },
+            Limit = OrganisationInOneQuery,
             ExpressionAttributeValues = new()
             {
                 [":pk"] = S(OrganisationPrefix + odsCode),
@@ -643,7 +648,8 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 [":active"] = S(EntityStatus.Active),
             },
         }, cancellationToken);
-        return response.LastEvaluatedKey is { Count: > 0 }
+        // A full page counts as unfinished even without a LastEvaluatedKey (moto leaves it out).
+        return response.LastEvaluatedKey is { Count: > 0 } || response.ScannedCount >= OrganisationInOneQuery
             ? ([], true)
             : ([.. (response.Items ?? []).Where(row => Is(row, ProductRowType)).Select(ReadProduct)], false);
     }
