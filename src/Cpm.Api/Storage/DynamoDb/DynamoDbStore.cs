@@ -316,12 +316,10 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 return found;
             }
 
-            var (inOnePage, walk) = await OrganisationProductsAsync(filter.OdsCode!, cancellationToken);
-            if (!walk)
+            // A first page tries one Query; a walk that has a cursor already met more than a page.
+            if (after is null && await OrganisationProductsAsync(filter.OdsCode!, cancellationToken) is { Walk: false } all)
             {
-                // The organisation's products all came in one page: ordered here, and the page after the cursor taken.
-                found.AddRange(inOnePage
-                    .Where(product => after is null || ComparePosition(product, after) > 0)
+                found.AddRange(all.Products
                     .OrderBy(product => product.TeamId, StringComparer.Ordinal)
                     .ThenBy(product => product.Id, StringComparer.Ordinal)
                     .Take(limit ?? int.MaxValue));
@@ -620,10 +618,6 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     /// </summary>
     private static DynamoDbWrite<T> CopyToIdRow<T>(DynamoDbWrite<T> write, Product product, bool elsewhere, Action onElsewhere) =>
         elsewhere ? write : write.Put(ProductIdRow(product), IdRowOf(product.TeamId), null).OnConditionFailed(onElsewhere);
-
-    /// <summary>(team id, product id) order, as walks and cursors go.</summary>
-    private static int ComparePosition(Product product, ProductPosition position) =>
-        string.CompareOrdinal(product.TeamId, position.TeamId) is var byTeam and not 0 ? byTeam : string.CompareOrdinal(product.Id, position.ProductId);
 
     /// <summary>
     /// An organisation's live products from index 2 in one Query, as the existing service reads
