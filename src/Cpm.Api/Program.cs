@@ -8,6 +8,7 @@ using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
 using Cpm.Api.Status;
 using Cpm.Api.Storage;
+using Cpm.Api.Storage.DynamoDb;
 using Cpm.Api.Telemetry;
 using Cpm.Api.Ui;
 using Cpm.Api.Webhooks;
@@ -18,7 +19,8 @@ if (args is [GenerateIdsCommand.Verb, .. var generateArguments])
 }
 
 var import = args is [ImportCommand.Verb, var file, ..] ? file : null;
-var builder = WebApplication.CreateBuilder(import is null ? args : args[2..]);
+var migrate = args is [MigrateCommand.Verb, ..];
+var builder = WebApplication.CreateBuilder(import is not null ? args[2..] : migrate ? args[1..] : args);
 
 builder.AddCpmLogging();
 builder.Configuration.AddBuildTimeDocumentSettings();
@@ -43,6 +45,13 @@ if (import is not null)
     var exitCode = await ImportCommand.RunAsync(app.Services, import, Console.Out);
 
     // Closes the store and flushes the log's buffer before the process ends.
+    await app.DisposeAsync();
+    return exitCode;
+}
+
+if (migrate)
+{
+    var exitCode = await MigrateCommand.RunAsync(app.Services, Console.Out);
     await app.DisposeAsync();
     return exitCode;
 }

@@ -54,15 +54,21 @@ public sealed class RowLayoutTests(DynamoDbPinnedClockService service, ITestOutp
         ];
         Assert.Equal(Lines([.. productRow, "status = S:\"active\"", "updated_on = NULL", "deleted_on = NULL", "version = N:1"]),
             await DescribeAsync(team, product, "product row after create"));
-        Assert.Equal(Lines(
+        string[] idRow =
+        [
             $"pk = S:\"PRODUCT_ID#{productId}\"", $"sk = S:\"PRODUCT_ID#{productId}\"", "row_type = S:\"product_id\"",
-            $"id = S:\"{productId}\"", $"cpm_product_team_id = S:\"{id}\""),
+            $"id = S:\"{productId}\"", $"cpm_product_team_id = S:\"{id}\"", $"product_team_id = S:\"{alias}\"", "name = S:\"Row Product\"",
+            $"ods_code = S:\"{ods}\"", $"created_on = S:\"{Now}\"",
+        ];
+        Assert.Equal(Lines([.. idRow, "status = S:\"active\"", "updated_on = NULL", "deleted_on = NULL", "version = N:1"]),
             await DescribeAsync($"PRODUCT_ID#{productId}", $"PRODUCT_ID#{productId}", "product id row"));
         Assert.Contains("products_version = N:1", await DescribeAsync(team, team, "team row after product create"), StringComparison.Ordinal);
 
         (await _client.DeleteAsync($"/ProductTeam/{id}/Product/{productId}")).AssertStatus(HttpStatusCode.OK);
         Assert.Equal(Lines([.. productRow, "status = S:\"inactive\"", $"updated_on = S:\"{Now}\"", $"deleted_on = S:\"{Now}\"", "version = N:2"]),
             await DescribeAsync(team, product, "product row after delete"));
+        Assert.Equal(Lines([.. idRow, "status = S:\"inactive\"", $"updated_on = S:\"{Now}\"", $"deleted_on = S:\"{Now}\"", "version = N:2"]),
+            await DescribeAsync($"PRODUCT_ID#{productId}", $"PRODUCT_ID#{productId}", "product id row after delete"));
 
         (await _client.DeleteAsync($"/ProductTeam/{alias}")).AssertStatus(HttpStatusCode.OK);
         Assert.Equal(Lines(

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -9,11 +10,14 @@ namespace Cpm.Api.Tests.Infrastructure;
 /// <summary>
 /// A loopback proxy in front of moto that can answer as DynamoDB does when it is in trouble:
 /// transactions cancelled by a conflict (moto never reports one) or the service failing outright.
+/// It also notes every call it is sent (the operation of its <c>X-Amz-Target</c>), so tests can
+/// count the calls a request makes.
 /// </summary>
 public sealed class DynamoDbFaultProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly HttpClient _moto;
+    private readonly ConcurrentQueue<string> _calls = new();
     private int _conflictsLeft;
     private int _conflictsSent;
 
@@ -29,6 +33,11 @@ public sealed class DynamoDbFaultProxy : IAsyncDisposable
     public bool Down { get; set; }
 
     public int ConflictsSent => Volatile.Read(ref _conflictsSent);
+
+    /// <summary>The operations called since <see cref="ForgetCalls"/>, in the order they arrived (GetItem, Query, ...).</summary>
+    public IReadOnlyList<string> Calls => [.. _calls];
+
+    public void ForgetCalls() => _calls.Clear();
 
     /// <summary>The next <paramref name="count"/> TransactWriteItems calls are cancelled with TransactionConflict.</summary>
     public void CancelNextTransactions(int count) => Volatile.Write(ref _conflictsLeft, count);
@@ -55,6 +64,7 @@ public sealed class DynamoDbFaultProxy : IAsyncDisposable
         await context.Request.Body.CopyToAsync(buffer);
         var body = buffer.ToArray();
         var operation = context.Request.Headers["X-Amz-Target"].ToString();
+        _calls.Enqueue(operation[(operation.IndexOf('.', StringComparison.Ordinal) + 1)..]);
 
         if (Down)
         {

@@ -83,5 +83,8 @@ public sealed class DynamoDbFaultService : DynamoDbService
         await base.ConfigureStorageAsync(settings);
         Faults = await DynamoDbFaultProxy.StartAsync(settings["Storage:DynamoDb:ServiceUrl"]!);
         settings["Storage:DynamoDb:ServiceUrl"] = Faults.Url;
+
+        // No background webhook polling: the calls the proxy counts are the requests' own.
+        settings["Webhooks:Deliver"] = "false";
     }
 }

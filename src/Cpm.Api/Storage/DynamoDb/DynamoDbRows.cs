@@ -44,6 +44,12 @@ internal static class DynamoDbRows
     /// <summary>On the sequence row: the last event number issued.</summary>
     public const string LastSequenceAttribute = "last_seq";
 
+    /// <summary>
+    /// On the sequence row, set by <c>migrate</c> and the import: every product has an id row
+    /// carrying its copy, and only writers that keep those copies write the table.
+    /// </summary>
+    public const string TakenOverAttribute = "taken_over";
+
     /// <summary>On a subscriber's delivery row: the last sequence it acknowledged.</summary>
     public const string DeliveredAttribute = "sequence";
 
@@ -116,6 +122,10 @@ internal static class DynamoDbRows
         return row;
     }
 
+    /// <summary>
+    /// The product id row: keeps the id issued forever, and carries a copy of the product (written
+    /// in the same transaction as every change to it), so a read by id is one call.
+    /// </summary>
     public static Dictionary<string, AttributeValue> ProductIdRow(Product product)
     {
         var key = ProductIdKey(product.Id);
@@ -126,8 +136,19 @@ internal static class DynamoDbRows
             [RowTypeAttribute] = S(ProductIdRowType),
             [IdAttribute] = S(product.Id),
             [TeamIdAttribute] = S(product.TeamId),
+            ["product_team_id"] = NullableS(product.TeamAlias),
+            [NameAttribute] = S(product.Name),
+            ["ods_code"] = S(product.OdsCode),
+            [StatusAttribute] = S(product.Status),
+            [CreatedOnAttribute] = Time(product.CreatedOn),
+            [UpdatedOnAttribute] = Time(product.UpdatedOn),
+            [DeletedOnAttribute] = Time(product.DeletedOn),
+            [VersionAttribute] = N(product.Version),
         };
     }
+
+    /// <summary>Id rows written before they carried the product have only its id and team.</summary>
+    public static bool CarriesProduct(Dictionary<string, AttributeValue> idRow) => idRow.ContainsKey(VersionAttribute);
 
     /// <summary>One event, stored twice in its transaction: in the feed and in the entity's history.</summary>
     public static Dictionary<string, AttributeValue> EventRow(string pk, long sequence, ChangeEvent change) => new()

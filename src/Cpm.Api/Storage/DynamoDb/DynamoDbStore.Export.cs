@@ -51,21 +51,32 @@ internal sealed partial class DynamoDbStore
                 rows.Chunk(ImportBatchSize),
                 new ParallelOptions { MaxDegreeOfParallelism = ImportParallelBatches, CancellationToken = cancellationToken },
                 async (batch, ct) => await WriteBatchAsync(batch, ct));
+            // Last: the feed carries on from the events imported, and every product has an id row
+            // carrying it, so the table is taken over (docs/DYNAMODB.md) without a migrate.
+            var names = new Dictionary<string, string> { ["#taken_over"] = TakenOverAttribute, ["#row_type"] = RowTypeAttribute, ["#seq"] = LastSequenceAttribute };
+            var values = new Dictionary<string, AttributeValue> { [":true"] = new() { BOOL = true }, [":row_type"] = S(SequenceRowType) };
+            var update = "SET #taken_over = :true, #row_type = :row_type";
             if (events.Count > 0)
             {
-                try
+                values[":seq"] = N(events.Count);
+                update += ", #seq = :seq";
+            }
+
+            try
+            {
+                await client.UpdateItemAsync(new UpdateItemRequest
                 {
-                    await client.PutItemAsync(new PutItemRequest
-                    {
-                        TableName = _table,
-                        Item = new() { [Pk] = S(SequenceKey), [Sk] = S(SequenceKey), [RowTypeAttribute] = S(SequenceRowType), [LastSequenceAttribute] = N(events.Count) },
-                        ConditionExpression = DynamoDbExpression.MustNotExist.Text,
-                    }, cancellationToken);
-                }
-                catch (ConditionalCheckFailedException)
-                {
-                    throw new InvalidOperationException($"{NotEmpty} Events were written to it during the import.");
-                }
+                    TableName = _table,
+                    Key = Key(SequenceKey, SequenceKey),
+                    UpdateExpression = update,
+                    ConditionExpression = "attribute_not_exists(#seq)",
+                    ExpressionAttributeNames = names,
+                    ExpressionAttributeValues = values,
+                }, cancellationToken);
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                throw new InvalidOperationException($"{NotEmpty} Events were written to it during the import.");
             }
 
             return events.Count;

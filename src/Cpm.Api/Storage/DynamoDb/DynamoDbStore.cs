@@ -32,6 +32,10 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     // An organisation's teams are read this many at a time while walking their products.
     private const int TeamPage = 100;
 
+    // An organisation with fewer product rows (live or deleted) is searched in one Query; a larger
+    // one is walked, after reading at most this many rows in vain.
+    private const int OrganisationInOneQuery = 500;
+
     /// <summary>Free: never used, or left by a deleted team in place (the existing service's way). A team row is never free.</summary>
     private static readonly DynamoDbExpression AliasFree = new(
         $"attribute_not_exists({Pk}) OR (#row_type = :alias_row AND #status <> :active)",
@@ -50,26 +54,31 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     private static readonly DynamoDbExpression CountProduct =
         new("ADD #products_version :one", new() { ["#products_version"] = ProductsVersionAttribute }, new() { [":one"] = N(1) });
 
+    /// <summary>A condition on a product id row: free, or already this team's product's (a legacy id used in two teams keeps its first).</summary>
+    private static DynamoDbExpression IdRowOf(string teamId) => new(
+        $"attribute_not_exists({Pk}) OR #team = :team",
+        new() { ["#team"] = TeamIdAttribute },
+        new() { [":team"] = S(teamId) });
+
     private readonly string _table = options.Value.DynamoDb.TableName!;
     private readonly SemaphoreSlim _sequenceLock = new(1, 1);
 
+    // The highest sequence number this instance has seen committed: a lower bound of the row's value.
+    private long _sequenceSeen;
+
+    // Seen on the sequence row (set once, never cleared): id rows' copies of products may be served.
+    private volatile bool _takenOver;
+
+    /// <summary>
+    /// One GetItem: the alias row carries the team's fields, and every writer (this service and
+    /// the existing one) changes it in the same transaction as the team row, so it is served as it is.
+    /// </summary>
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
         CallAsync(async () =>
-        {
-            if (!IsStorableKey(idOrAlias) || await GetAsync(TeamKey(idOrAlias), TeamKey(idOrAlias), cancellationToken) is not { } row || !IsActive(row))
-            {
-                return null;
-            }
-
-            if (Is(row, AliasRowType))
-            {
-                // The alias row is a copy; the team row is the truth.
-                var teamKey = TeamKey(TextOrNull(row, IdAttribute)!);
-                row = await GetAsync(teamKey, teamKey, cancellationToken);
-            }
-
-            return row is not null && Is(row, TeamRowType) && IsActive(row) ? ReadTeam(row) : null;
-        }, cancellationToken);
+            IsStorableKey(idOrAlias) && await GetAsync(TeamKey(idOrAlias), TeamKey(idOrAlias), cancellationToken) is { } row
+                && (Is(row, TeamRowType) || Is(row, AliasRowType)) && IsActive(row)
+                ? ReadTeam(row)
+                : null, cancellationToken);
 
     public Task<ProductTeam?> GetTeamAsync(string teamId, CancellationToken cancellationToken) =>
         CallAsync(async () => await GetTeamRowAsync(teamId, cancellationToken) is { } row ? ReadTeam(row) : null, cancellationToken);
@@ -112,10 +121,20 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             return Task.FromResult(write.Record(ChangeEvent.TeamCreated(team, context)));
         }, cancellationToken);
 
-    public Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(context, async ct =>
+    /// <summary>
+    /// Reads the team row with the sequence row (one call), then its live products (the team row
+    /// first: a product created in between moves its <c>products_version</c>, which the commit
+    /// checks). The alias row is neither read nor checked beforehand: its delete is conditioned on
+    /// still being this team's, and only if that fails does the next attempt read it.
+    /// </summary>
+    public Task<TeamDeletion> DeleteTeamAsync(string teamId, WriteContext context, CancellationToken cancellationToken)
+    {
+        var readAliasFirst = false;
+        var tombstoneLater = 0;
+        return WriteAsync(context, async ct =>
         {
-            if (await GetTeamRowAsync(teamId, ct) is not { } row || !IsActive(row))
+            var key = TeamKey(teamId);
+            if (!IsStorableKey(teamId) || await GetWithSequenceAsync(Key(key, key), ct) is not ({ } row, var sequence) || !Is(row, TeamRowType) || !IsActive(row))
             {
                 return Nothing(TeamDeletion.NotFound);
             }
@@ -127,19 +146,21 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             }
 
             var deleted = ReadTeam(row).Deleted(context.Now);
-            var key = TeamKey(teamId);
             var write = new DynamoDbWrite<TeamDeletion>(_table, new TeamDeletion(deleted, []))
                 .Update(Key(key, key), MarkDeleted(deleted.Version, context.Now), UnchangedSinceRead(row, EntityStatus.Active, ProductsVersionAttribute), null);
-            if (await OwnAliasRowAsync(deleted, ct) is { } aliasRow)
+            if (deleted.Alias is { } alias && (!readAliasFirst || await OwnAliasRowAsync(deleted, ct) is not null))
             {
-                // Frees the alias for a new team: the alias row goes, and a deleted copy stays at PT#<alias>-<epoch ms>.
-                var aliasKey = TeamKey(deleted.Alias!);
-                write.Delete(Key(aliasKey, aliasKey), StillAliasOf(teamId), null)
-                    .Put(Tombstone(aliasRow, await FreeTombstoneKeyAsync(aliasKey, context.Now, ct), deleted.Version, context.Now), DynamoDbExpression.MustNotExist, null);
+                // Frees the alias for a new team: the alias row goes, and a deleted copy stays at
+                // PT#<alias>-<epoch ms>, a millisecond later while that is taken (the same alias deleted twice within one).
+                var aliasKey = TeamKey(alias);
+                var tombstoneKey = $"{aliasKey}-{context.Now.ToUnixTimeMilliseconds() + tombstoneLater}";
+                write.Delete(Key(aliasKey, aliasKey), StillAliasOf(teamId), null).OnConditionFailed(() => readAliasFirst = true)
+                    .Put(AliasRow(deleted, tombstoneKey), DynamoDbExpression.MustNotExist, null).OnConditionFailed(() => tombstoneLater++);
             }
 
-            return write.Record(ChangeEvent.TeamDeleted(deleted, context));
+            return write.Record(ChangeEvent.TeamDeleted(deleted, context)).AtSequence(sequence);
         }, cancellationToken);
+    }
 
     public Task<bool> RenameTeamAsync(ProductTeam renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
@@ -181,46 +202,62 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         }, cancellationToken);
 
     public Task<Product?> FindProductAsync(string productId, CancellationToken cancellationToken) =>
-        CallAsync(async () => await GetProductRowAsync(productId, cancellationToken) is { } row && IsActive(row) ? ReadProduct(row) : null, cancellationToken);
+        CallAsync(async () => await ReadProductAsync(productId, cancellationToken) is { IsActive: true } product ? product : null, cancellationToken);
 
     public Task<Product?> GetProductAsync(string productId, CancellationToken cancellationToken) =>
-        CallAsync(async () => await GetProductRowAsync(productId, cancellationToken) is { } row ? ReadProduct(row) : null, cancellationToken);
+        CallAsync(() => ReadProductAsync(productId, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Reads the sequence row first: it says whether the table is taken over (every product
+    /// issued has an id row), and saves reading it again at commit. Until then, ids the existing
+    /// service issued have no id row: index 1 knows them (they are old, so index lag cannot matter).
+    /// </summary>
     public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken) =>
         WriteAsync(context, async ct =>
         {
-            // Whether the team is live is left to the transaction's condition on the team row.
-            if (await ProductIdIssuedBeforeAsync(product.Id, ct))
+            var sequence = await ReadSequenceAsync(ct);
+            if (!_takenOver && await ProductIdIssuedBeforeAsync(product.Id, ct))
             {
                 return Nothing(ProductCreation.ProductIdTaken);
             }
 
+            // Whether the team is live is left to the transaction's condition on the team row.
             var teamKey = TeamKey(product.TeamId);
             var idTaken = new WriteOutcome<ProductCreation>(ProductCreation.ProductIdTaken);
             return new DynamoDbWrite<ProductCreation>(_table, ProductCreation.Created)
                 .Update(Key(teamKey, teamKey), CountProduct, TeamIsLive, new WriteOutcome<ProductCreation>(ProductCreation.TeamNotFound))
                 .Put(ProductRow(product), DynamoDbExpression.MustNotExist, idTaken)
                 .Put(ProductIdRow(product), DynamoDbExpression.MustNotExist, idTaken)
-                .Record(ChangeEvent.ProductCreated(product, context));
+                .Record(ChangeEvent.ProductCreated(product, context))
+                .AtSequence(sequence);
         }, cancellationToken);
 
-    public Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(context, async ct =>
+    /// <summary>The product row and the sequence row in one call; the id row's copy is rewritten with the product.</summary>
+    public Task<Product?> DeleteProductAsync(string teamId, string productId, WriteContext context, CancellationToken cancellationToken)
+    {
+        var idRowElsewhere = false;
+        return WriteAsync(context, async ct =>
         {
             var key = Key(TeamKey(teamId), ProductKey(productId));
-            if (!IsStorableKey(teamId) || !IsStorableKey(productId) || await GetAsync(key, ct) is not { } row || !Is(row, ProductRowType) || !IsActive(row))
+            if (!IsStorableKey(teamId) || !IsStorableKey(productId) || await GetWithSequenceAsync(key, ct) is not ({ } row, var sequence)
+                || !Is(row, ProductRowType) || !IsActive(row))
             {
                 return Nothing<Product?>(null);
             }
 
             var deleted = ReadProduct(row).Deleted(context.Now);
-            return new DynamoDbWrite<Product?>(_table, deleted)
-                .Update(key, MarkProductDeleted(deleted.Version, context.Now), UnchangedSinceRead(row, EntityStatus.Active), null)
-                .Record(ChangeEvent.ProductDeleted(deleted, context));
+            var write = new DynamoDbWrite<Product?>(_table, deleted)
+                .Update(key, MarkProductDeleted(deleted.Version, context.Now), UnchangedSinceRead(row, EntityStatus.Active), null);
+            return CopyToIdRow(write, deleted, idRowElsewhere, () => idRowElsewhere = true)
+                .Record(ChangeEvent.ProductDeleted(deleted, context))
+                .AtSequence(sequence);
         }, cancellationToken);
+    }
 
-    public Task<bool> RenameProductAsync(Product renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(context, async ct =>
+    public Task<bool> RenameProductAsync(Product renamed, long expectedVersion, WriteContext context, CancellationToken cancellationToken)
+    {
+        var idRowElsewhere = false;
+        return WriteAsync(context, async ct =>
         {
             var row = await GetProductRowAsync(renamed.Id, ct);
             var current = row is not null && IsActive(row) ? ReadProduct(row) : null;
@@ -229,13 +266,17 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 return Nothing(false);
             }
 
-            return new DynamoDbWrite<bool>(_table, true)
-                .Set(row!, State(renamed), UnchangedSinceRead(row!, EntityStatus.Active), new WriteOutcome<bool>(false))
+            var write = new DynamoDbWrite<bool>(_table, true)
+                .Set(row!, State(renamed), UnchangedSinceRead(row!, EntityStatus.Active), new WriteOutcome<bool>(false));
+            return CopyToIdRow(write, renamed, idRowElsewhere, () => idRowElsewhere = true)
                 .Record(ChangeEvent.ProductRenamed(current, renamed, context));
         }, cancellationToken);
+    }
 
-    public Task<Restoration> RestoreProductAsync(Product restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken) =>
-        WriteAsync(context, async ct =>
+    public Task<Restoration> RestoreProductAsync(Product restored, long expectedVersion, WriteContext context, CancellationToken cancellationToken)
+    {
+        var idRowElsewhere = false;
+        return WriteAsync(context, async ct =>
         {
             if (await GetProductRowAsync(restored.Id, ct) is not { } row || IsActive(row) || ReadProduct(row).Version != expectedVersion)
             {
@@ -246,11 +287,13 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             // A live product is new to a team delete that already read the team's products: counting
             // it, as a create does, makes such a delete fail and look again.
             var teamKey = TeamKey(restored.TeamId);
-            return new DynamoDbWrite<Restoration>(_table, Restoration.Restored)
+            var write = new DynamoDbWrite<Restoration>(_table, Restoration.Restored)
                 .Set(row, State(restored), UnchangedSinceRead(row, EntityStatus.Inactive), new WriteOutcome<Restoration>(Restoration.VersionChanged))
-                .Update(Key(teamKey, teamKey), CountProduct, TeamIsLive, new WriteOutcome<Restoration>(Restoration.TeamDeleted))
+                .Update(Key(teamKey, teamKey), CountProduct, TeamIsLive, new WriteOutcome<Restoration>(Restoration.TeamDeleted));
+            return CopyToIdRow(write, restored, idRowElsewhere, () => idRowElsewhere = true)
                 .Record(ChangeEvent.ProductRestored(restored, context));
         }, cancellationToken);
+    }
 
     public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<Product>>(async () =>
@@ -270,6 +313,16 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
 
             if (!IsStorableKey(filter.OdsCode!))
             {
+                return found;
+            }
+
+            // A first page tries one Query; a walk that has a cursor already met more than a page.
+            if (after is null && await OrganisationProductsAsync(filter.OdsCode!, cancellationToken) is { Walk: false } all)
+            {
+                found.AddRange(all.Products
+                    .OrderBy(product => product.TeamId, StringComparer.Ordinal)
+                    .ThenBy(product => product.Id, StringComparer.Ordinal)
+                    .Take(limit ?? int.MaxValue));
                 return found;
             }
 
@@ -296,7 +349,7 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         }, cancellationToken);
 
     public Task PingAsync(CancellationToken cancellationToken) =>
-        CallAsync(() => GetAsync(SequenceKey, SequenceKey, cancellationToken), cancellationToken);
+        CallAsync(() => ReadSequenceAsync(cancellationToken), cancellationToken);
 
     public void Dispose() => _sequenceLock.Dispose();
 
@@ -346,31 +399,6 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         return new DynamoDbExpression(text.ToString(), names, values);
     }
 
-    private static Dictionary<string, AttributeValue> Tombstone(Dictionary<string, AttributeValue> aliasRow, string key, long version, DateTimeOffset now) =>
-        new(aliasRow)
-        {
-            [Pk] = S(key),
-            [Sk] = S(key),
-            [PkRead1] = S(key),
-            [SkRead1] = S(key),
-            [StatusAttribute] = S(EntityStatus.Inactive),
-            [UpdatedOnAttribute] = Time(now),
-            [DeletedOnAttribute] = Time(now),
-            [VersionAttribute] = N(version),
-        };
-
-    /// <summary><c>PT#&lt;alias&gt;-&lt;epoch ms&gt;</c>, one millisecond later while taken (the same alias deleted twice within one).</summary>
-    private async Task<string> FreeTombstoneKeyAsync(string aliasKey, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var at = now.ToUnixTimeMilliseconds();
-        while (await GetAsync($"{aliasKey}-{at}", $"{aliasKey}-{at}", cancellationToken) is not null)
-        {
-            at++;
-        }
-
-        return $"{aliasKey}-{at}";
-    }
-
     private async Task<Dictionary<string, AttributeValue>?> GetTeamRowAsync(string teamId, CancellationToken cancellationToken) =>
         IsStorableKey(teamId) && await GetAsync(TeamKey(teamId), TeamKey(teamId), cancellationToken) is { } row && Is(row, TeamRowType) ? row : null;
 
@@ -381,16 +409,36 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             ? row
             : null;
 
-    /// <summary>Via the product id row; products the existing service wrote have none, and are old enough for index 1 to be current.</summary>
-    private async Task<Dictionary<string, AttributeValue>?> GetProductRowAsync(string productId, CancellationToken cancellationToken)
+    /// <summary>
+    /// One GetItem of the id row, served as it is once the table is taken over (every writer keeps
+    /// its copy); before that, or for an id row written before it carried the product, the product
+    /// row as well.
+    /// </summary>
+    private async Task<Product?> ReadProductAsync(string productId, CancellationToken cancellationToken)
     {
         if (!IsStorableKey(productId))
         {
             return null;
         }
 
+        var issued = await GetAsync(ProductIdKey(productId), ProductIdKey(productId), cancellationToken);
+        if (_takenOver && (issued is null || CarriesProduct(issued)))
+        {
+            return issued is null ? null : ReadProduct(issued);
+        }
+
+        return await GetProductRowAsync(productId, issued, cancellationToken) is { } row ? ReadProduct(row) : null;
+    }
+
+    /// <summary>The product row itself, for a write to check.</summary>
+    private async Task<Dictionary<string, AttributeValue>?> GetProductRowAsync(string productId, CancellationToken cancellationToken) =>
+        IsStorableKey(productId) ? await GetProductRowAsync(productId, await GetAsync(ProductIdKey(productId), ProductIdKey(productId), cancellationToken), cancellationToken) : null;
+
+    /// <summary>Via the product id row; products the existing service wrote have none, and are old enough for index 1 to be current.</summary>
+    private async Task<Dictionary<string, AttributeValue>?> GetProductRowAsync(string productId, Dictionary<string, AttributeValue>? issued, CancellationToken cancellationToken)
+    {
         Dictionary<string, AttributeValue>? row;
-        if (await GetAsync(ProductIdKey(productId), ProductIdKey(productId), cancellationToken) is { } issued)
+        if (issued is not null)
         {
             row = await GetAsync(TeamKey(TextOrNull(issued, TeamIdAttribute)!), ProductKey(productId), cancellationToken);
         }
@@ -434,6 +482,28 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     {
         var response = await client.GetItemAsync(new GetItemRequest { TableName = _table, Key = key, ConsistentRead = true }, cancellationToken);
         return response.Item is { Count: > 0 } item ? item : null;
+    }
+
+    /// <summary>A row and the sequence row in one consistent BatchGetItem; keys DynamoDB hands back unread (throttling) are asked for again.</summary>
+    private async Task<(Dictionary<string, AttributeValue>? Row, long Sequence)> GetWithSequenceAsync(Dictionary<string, AttributeValue> key, CancellationToken cancellationToken)
+    {
+        var found = new List<Dictionary<string, AttributeValue>>();
+        var pending = new Dictionary<string, KeysAndAttributes> { [_table] = new() { Keys = [key, Key(SequenceKey, SequenceKey)], ConsistentRead = true } };
+        for (var attempt = 0; pending.Count > 0; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 10 * Math.Pow(2, attempt))), cancellationToken);
+            }
+
+            var response = await client.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, cancellationToken);
+            found.AddRange(response.Responses?.GetValueOrDefault(_table) ?? []);
+            pending = response.UnprocessedKeys is { Count: > 0 } unread ? unread : [];
+        }
+
+        var sequence = found.FirstOrDefault(row => row[Pk].S == SequenceKey);
+        var rowFound = found.FirstOrDefault(row => row[Pk].S == key[Pk].S && row[Sk].S == key[Sk].S);
+        return (rowFound, SeenSequence(sequence));
     }
 
     /// <summary>
@@ -528,7 +598,55 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
     }
 
     private async Task<long> ReadSequenceAsync(CancellationToken cancellationToken) =>
-        await GetAsync(SequenceKey, SequenceKey, cancellationToken) is { } row ? NumberOrNull(row, LastSequenceAttribute) ?? 0 : 0;
+        SeenSequence(await GetAsync(SequenceKey, SequenceKey, cancellationToken));
+
+    /// <summary>The last sequence number on the sequence row (0 when absent), noting whether the table is taken over.</summary>
+    private long SeenSequence(Dictionary<string, AttributeValue>? row)
+    {
+        if (row is not null && row.TryGetValue(TakenOverAttribute, out var takenOver) && takenOver.BOOL == true)
+        {
+            _takenOver = true;
+        }
+
+        return row is null ? 0 : NumberOrNull(row, LastSequenceAttribute) ?? 0;
+    }
+
+    /// <summary>
+    /// Every change to a product rewrites its id row's copy in the same transaction. The id row of
+    /// a product the existing service wrote is made here if it has none; a legacy id that two teams
+    /// used keeps the first team's id row (<paramref name="elsewhere"/>, learnt when the condition fails).
+    /// </summary>
+    private static DynamoDbWrite<T> CopyToIdRow<T>(DynamoDbWrite<T> write, Product product, bool elsewhere, Action onElsewhere) =>
+        elsewhere ? write : write.Put(ProductIdRow(product), IdRowOf(product.TeamId), null).OnConditionFailed(onElsewhere);
+
+    /// <summary>
+    /// An organisation's live products from index 2 in one Query, as the existing service reads
+    /// them; <c>Walk</c> when the Query stopped at its limit (a large organisation): then its teams
+    /// are walked instead, so a page of a search never reads the whole organisation.
+    /// </summary>
+    private async Task<(IReadOnlyList<Product> Products, bool Walk)> OrganisationProductsAsync(string odsCode, CancellationToken cancellationToken)
+    {
+        var response = await client.QueryAsync(new QueryRequest
+        {
+            TableName = _table,
+            IndexName = ReadIndex2,
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            FilterExpression = "#status = :active",
+            ExpressionAttributeNames = new() { ["#pk"] = PkRead2, ["#sk"] = SkRead2, ["#status"] = StatusAttribute },
+            Limit = OrganisationInOneQuery,
+            ExpressionAttributeValues = new()
+            {
+                [":pk"] = S(OrganisationPrefix + odsCode),
+                [":from"] = S(ProductPrefix),
+                [":to"] = S(ProductPrefix[..^1] + (char)(ProductPrefix[^1] + 1)),
+                [":active"] = S(EntityStatus.Active),
+            },
+        }, cancellationToken);
+        // A full page counts as unfinished even without a LastEvaluatedKey (moto leaves it out).
+        return response.LastEvaluatedKey is { Count: > 0 } || response.ScannedCount >= OrganisationInOneQuery
+            ? ([], true)
+            : ([.. (response.Items ?? []).Where(row => Is(row, ProductRowType)).Select(ReadProduct)], false);
+    }
 
     /// <summary>One or more calls outside a write transaction, their failures reported as the store being unavailable.</summary>
     private static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
@@ -603,12 +721,17 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
         await _sequenceLock.WaitAsync(cancellationToken);
         try
         {
+            // A number read with the write's rows may be behind this instance's own commits queued
+            // before it here; either way the transaction's condition on the sequence row decides.
+            var asRead = write.SequenceAsRead;
             while (true)
             {
-                var sequence = await ReadSequenceAsync(cancellationToken);
+                var sequence = asRead is { } known ? Math.Max(known, _sequenceSeen) : await ReadSequenceAsync(cancellationToken);
+                asRead = null;
                 try
                 {
                     await client.TransactWriteItemsAsync(write.ToRequest(sequence), cancellationToken);
+                    _sequenceSeen = sequence + write.EventCount;
                     return new WriteOutcome<T>(write.Result);
                 }
                 catch (TransactionCanceledException cancelled) when (DynamoDbWrite<T>.IsTransient(cancelled))

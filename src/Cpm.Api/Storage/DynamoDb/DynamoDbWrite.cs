@@ -27,10 +27,16 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
 {
     private readonly List<TransactWriteItem> _items = [];
     private readonly List<WriteOutcome<T>?> _whenConditionFails = [];
+    private readonly Dictionary<int, Action> _onConditionFailed = [];
     private readonly List<ChangeEvent> _events = [];
     private int? _responseIndex;
 
     public T Result => result;
+
+    public int EventCount => _events.Count;
+
+    /// <summary>The last sequence number as read together with this write's rows, saving a separate read of the sequence row; null: read it at commit.</summary>
+    public long? SequenceAsRead { get; private set; }
 
     /// <summary>Every write records an event: a write without any has nothing to commit, only its result.</summary>
     public bool WritesNothing => _items.Count == 0 && _events.Count == 0;
@@ -106,6 +112,24 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
             },
         }, whenConditionFails);
 
+    /// <summary>The sequence row's value, read in the same call as the rows this write checks.</summary>
+    public DynamoDbWrite<T> AtSequence(long lastSequence)
+    {
+        SequenceAsRead = lastSequence;
+        return this;
+    }
+
+    /// <summary>
+    /// When the last item's condition fails, <paramref name="retryDifferently"/> runs before the
+    /// write is prepared again: for a condition that fails only on rare data, which the next
+    /// attempt reads for instead of every attempt reading it first.
+    /// </summary>
+    public DynamoDbWrite<T> OnConditionFailed(Action retryDifferently)
+    {
+        _onConditionFailed[_items.Count - 1] = retryDifferently;
+        return this;
+    }
+
     public DynamoDbWrite<T> Record(ChangeEvent change)
     {
         // The history copy has the longer key; the largest sequence number gives the largest size.
@@ -163,6 +187,14 @@ internal sealed class DynamoDbWrite<T>(string tableName, T result)
         if (_responseIndex is { } response && response < reasons.Count && reasons[response].Code == "ConditionalCheckFailed")
         {
             throw new DuplicateRequestException();
+        }
+
+        foreach (var (index, retryDifferently) in _onConditionFailed)
+        {
+            if (index < reasons.Count && reasons[index].Code == "ConditionalCheckFailed")
+            {
+                retryDifferently();
+            }
         }
 
         for (var index = 0; index < Math.Min(reasons.Count, _items.Count); index++)
