@@ -307,7 +307,7 @@ public sealed partial class SignInTests(SignInService service, ITestOutputHelper
         await SignInAsync(Admin);
         await GoAsync("ui/webhooks.html");
         await Page.GetByLabel("Address (URL)").FillAsync(url);
-        await Page.GetByLabel("Secret").FillAsync("signed-in-secret-0123456789");
+        await Page.GetByLabel("Secret", new() { Exact = true }).FillAsync("signed-in-secret-0123456789");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }).ClickAsync();
         var row = Page.Locator("#webhooks-table tbody tr", new() { HasText = url });
         await Expect(row).ToContainTextAsync("None");

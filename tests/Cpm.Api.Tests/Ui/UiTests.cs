@@ -355,27 +355,28 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         await EnterKeyAsync(UiService.AdminKey);
         await GoAsync("ui/webhooks.html");
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Add a subscription" })).ToBeVisibleAsync();
-        Assert.Equal("password", await Page.GetByLabel("Secret").GetAttributeAsync("type"));
-        Assert.Equal("off", await Page.GetByLabel("Secret").GetAttributeAsync("autocomplete"));
+        Assert.Equal("password", await Page.GetByLabel("Secret", new() { Exact = true }).GetAttributeAsync("type"));
+        Assert.Empty(await Page.GetByLabel("Secret", new() { Exact = true }).GetAttributeAsync("name") ?? "");
+        Assert.Equal("off", await Page.GetByLabel("Secret", new() { Exact = true }).GetAttributeAsync("autocomplete"));
         await Expect(Page.Locator("main")).ToContainTextAsync("it is never shown again");
         await CheckPageAsync("webhooks", anyImpact: true);
 
         // The API's validation, next to the field and in the summary; the secret is typed again.
         await Page.GetByLabel("Address (URL)").FillAsync(receiver.Url);
-        await Page.GetByLabel("Secret").FillAsync("too short");
+        await Page.GetByLabel("Secret", new() { Exact = true }).FillAsync("too short");
         await Page.GetByLabel("Description (optional)").FillAsync("UI receiver");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }).ClickAsync();
         await ExpectErrorSummaryFocusedAsync();
         await Expect(Page.Locator("#secret-error")).ToHaveTextAsync("Error: ensure this value has at least 16 characters");
         await Expect(Page.Locator(".nhsuk-error-summary a[href='#secret']")).ToHaveTextAsync("Secret: ensure this value has at least 16 characters");
-        await Expect(Page.GetByLabel("Secret")).ToHaveValueAsync("");
+        await Expect(Page.GetByLabel("Secret", new() { Exact = true })).ToHaveValueAsync("");
         await CheckPageAsync("webhooks-invalid", anyImpact: true);
 
-        await Page.GetByLabel("Secret").FillAsync("a-secret-of-at-least-16-characters");
+        await Page.GetByLabel("Secret", new() { Exact = true }).FillAsync("a-secret-of-at-least-16-characters");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }).ClickAsync();
         await Expect(Page.Locator("#success-banner")).ToContainTextAsync($"Subscription to {receiver.Url} added. Its secret is not shown again");
         await Expect(Page.Locator("#secret-error")).ToHaveCountAsync(0);
-        await Expect(Page.GetByLabel("Secret")).ToHaveValueAsync("");
+        await Expect(Page.GetByLabel("Secret", new() { Exact = true })).ToHaveValueAsync("");
         var row = Page.Locator("#webhooks-table tbody tr", new() { HasText = receiver.Url });
         await Expect(row).ToContainTextAsync("UI receiver");
         await Expect(row).ToContainTextAsync("Active");
@@ -442,7 +443,7 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         await TabToAsync(Page.GetByLabel("Address (URL)"));
         await ExpectVisibleFocusAsync();
         await Page.Keyboard.TypeAsync("not a url");
-        await TabToAsync(Page.GetByLabel("Secret"));
+        await TabToAsync(Page.GetByLabel("Secret", new() { Exact = true }));
         await Page.Keyboard.TypeAsync("keyboard-secret-0123456789");
         await TabToAsync(Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }));
         await ExpectVisibleFocusAsync();
@@ -456,7 +457,7 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         await Expect(Page.GetByLabel("Address (URL)")).ToBeFocusedAsync();
         await Page.Keyboard.PressAsync("Control+A");
         await Page.Keyboard.TypeAsync(url);
-        await TabToAsync(Page.GetByLabel("Secret"));
+        await TabToAsync(Page.GetByLabel("Secret", new() { Exact = true }));
         await Page.Keyboard.TypeAsync("keyboard-secret-0123456789");
         await Page.Keyboard.PressAsync("Enter");
         await Expect(Page.Locator("#success-banner")).ToBeFocusedAsync();

@@ -32,15 +32,13 @@ if (requireKey()) {
 
 /** Shows the subscriptions; false when the caller may not see them (the reason is shown). */
 async function list() {
-    const loading = document.getElementById('loading');
     const result = await api('GET', 'Webhooks');
+    document.getElementById('loading')?.remove();
     if (!result.ok) {
-        loading.remove();
         showAdminProblem(result, refused);
         return false;
     }
 
-    loading.remove();
     const webhooks = result.body.results;
     const content = webhooks.length === 0
         ? h('p', { id: 'no-webhooks' }, 'There are no subscriptions yet: nothing is sent anywhere.')
