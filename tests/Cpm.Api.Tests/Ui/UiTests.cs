@@ -383,19 +383,23 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         Assert.DoesNotContain("a-secret-of-at-least-16-characters", await Page.ContentAsync(), StringComparison.Ordinal);
         await CheckPageAsync("webhooks-added", anyImpact: true);
 
-        // An event after the subscription reaches the receiver; the details page says so in words.
+        // An event after the subscription reaches a failing receiver; the details page says so in words.
+        receiver.Failing = true;
         await Service.Api().CreateTeamAsync(name: "Webhook Team");
-        await WaitUntilAsync(() => receiver.Acknowledged.Count > 0);
+        await WaitUntilAsync(() => !receiver.Attempts.IsEmpty);
         await row.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Details") }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Webhook subscription to {receiver.Url}");
-        for (var tries = 0; tries < 20 && !(await Page.Locator("#delivery-state").InnerTextAsync()).Contains("up to date", StringComparison.Ordinal); tries++)
-        {
-            await Task.Delay(500);
-            await Page.GetByRole(AriaRole.Link, new() { Name = "Check again" }).ClickAsync();
-            await Expect(Page.Locator("#delivery-state")).ToBeVisibleAsync();
-        }
-
         var state = Page.Locator("#delivery-state");
+        await CheckAgainUntilAsync(state, "Failed");
+        await Expect(state).ToContainTextAsync("Nothing yet: no event has been delivered to this address.");
+        await Expect(state).ToContainTextAsync(new Regex(@"\d+ events? not yet delivered\."));
+        await Expect(state).ToContainTextAsync(new Regex(@"Failed \d+ \w+ \d{4}.* UTC: the receiver answered with HTTP status 500\. It will be tried again\. What went wrong: HTTP 500"));
+        await CheckPageAsync("webhook-failing", anyImpact: true);
+
+        // Once the receiver answers, the event is delivered and the page says the receiver is up to date.
+        receiver.Failing = false;
+        await WaitUntilAsync(() => receiver.Acknowledged.Count > 0);
+        await CheckAgainUntilAsync(state, "up to date");
         await Expect(state).ToContainTextAsync("Nothing: the receiver is up to date.");
         await Expect(state).ToContainTextAsync(new Regex(@"Every event up to number \d+ of the change feed has been delivered\."));
         await Expect(state).ToContainTextAsync(new Regex(@"Delivered \d+ \w+ \d{4}.* UTC: the receiver answered with HTTP status 200\."));
@@ -466,6 +470,17 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         var list = (await Service.Api().GetAsync("/Webhooks", ("apikey", UiService.AdminKey))).Json();
         var id = list["results"]!.AsArray().Single(webhook => webhook!["url"]!.GetValue<string>() == url)!["id"]!.GetValue<string>();
         (await Service.Api().DeleteAsync($"/Webhooks/{id}", ("apikey", UiService.AdminKey))).AssertStatus(HttpStatusCode.OK);
+    }
+
+    /// <summary>Follows "Check again" until the delivery state says <paramref name="text"/> (it is saved every second here).</summary>
+    private async Task CheckAgainUntilAsync(ILocator state, string text)
+    {
+        for (var tries = 0; tries < 20 && !(await state.InnerTextAsync()).Contains(text, StringComparison.Ordinal); tries++)
+        {
+            await Task.Delay(500);
+            await Page.GetByRole(AriaRole.Link, new() { Name = "Check again" }).ClickAsync();
+            await Expect(state).ToBeVisibleAsync();
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
