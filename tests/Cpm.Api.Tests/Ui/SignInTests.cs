@@ -301,6 +301,35 @@ public sealed partial class SignInTests(SignInService service, ITestOutputHelper
     }
 
     [Fact]
+    public async Task ASignedInAdministratorAddsAndDeletesAWebhookAndAReaderIsToldItIsForAdministrators()
+    {
+        var url = $"http://127.0.0.1:9/signed-in-{Guid.NewGuid():N}";
+        await SignInAsync(Admin);
+        await GoAsync("ui/webhooks.html");
+        await Page.GetByLabel("Address (URL)").FillAsync(url);
+        await Page.GetByLabel("Secret", new() { Exact = true }).FillAsync("signed-in-secret-0123456789");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }).ClickAsync();
+        var row = Page.Locator("#webhooks-table tbody tr", new() { HasText = url });
+        await Expect(row).ToContainTextAsync("None");
+        await CheckPageAsync("webhooks-signed-in", anyImpact: true);
+
+        await row.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Delete") }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Yes, delete this subscription" }).ClickAsync();
+        await Expect(Page.Locator("#success-banner")).ToContainTextAsync($"The subscription to {url} has been deleted");
+        await Expect(Page.Locator("#webhooks-list")).Not.ToContainTextAsync(url);
+
+        await using var readerContext = await NewContextAsync();
+        Page = await NewPageAsync(readerContext);
+        await SignInAsync(Reader);
+        await GoAsync("ui/webhooks.html");
+        await ExpectErrorSummaryFocusedAsync();
+        await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync("Only administrators can see and change webhook subscriptions");
+        await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync($"Caller '{Reader}' lacks the 'admin' scope");
+        await Expect(Page.Locator("#webhook-form")).ToBeHiddenAsync();
+        await CheckPageAsync("webhooks-refused-signed-in", anyImpact: true);
+    }
+
+    [Fact]
     public async Task ThePersonsScopesAndOrganisationsComeFromTheProvidersClaims()
     {
         var api = Service.Api();

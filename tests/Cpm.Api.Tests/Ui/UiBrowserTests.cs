@@ -75,8 +75,8 @@ public abstract partial class UiBrowserTests<TService>(TService service, ITestOu
     /// Puts the key in the tab's session storage as the key form does (that form has its own
     /// tests), so the other flows start where a user who entered it would be.
     /// </summary>
-    protected async Task EnterKeyAsync() =>
-        await Context.AddInitScriptAsync($"if (!sessionStorage.getItem('cpm.apiKey')) sessionStorage.setItem('cpm.apiKey', '{UiService.ApiKey}');");
+    protected async Task EnterKeyAsync(string key = UiService.ApiKey) =>
+        await Context.AddInitScriptAsync($"if (!sessionStorage.getItem('cpm.apiKey')) sessionStorage.setItem('cpm.apiKey', '{key}');");
 
     /// <summary>
     /// The checks every page state gets: axe finds no violation (with <paramref name="anyImpact"/>

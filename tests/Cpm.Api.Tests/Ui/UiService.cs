@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Cpm.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
@@ -14,6 +16,9 @@ namespace Cpm.Api.Tests.Ui;
 public class UiService : IAsyncLifetime
 {
     public const string ApiKey = "ui-test-key";
+
+    /// <summary>A named client's key with the admin scope, for the administrators' pages.</summary>
+    public const string AdminKey = "ui-test-admin-key";
 
     /// <summary>Debian's package (apt-get install chromium); CPM_CHROMIUM points elsewhere.</summary>
     public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CPM_CHROMIUM") ?? "/usr/bin/chromium";
@@ -47,6 +52,14 @@ public class UiService : IAsyncLifetime
             ["Ods:BaseUrl"] = Ord.BaseUrl,
             ["Storage:Provider"] = "Sqlite",
             ["Storage:Sqlite:Path"] = Path.Combine(_directory, "cpm.db"),
+            ["Auth:Clients:0:Name"] = "ui-admin",
+            ["Auth:Clients:0:KeyHash"] = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
+            ["Auth:Clients:0:Scopes:0"] = "read",
+            ["Auth:Clients:0:Scopes:1"] = "write",
+            ["Auth:Clients:0:Scopes:2"] = "admin",
+            // A new subscription is taken up, and its delivery state saved, within a second.
+            ["Webhooks:LeasePollInterval"] = "00:00:00.200",
+            ["Webhooks:LeaseRenewal"] = "00:00:01",
             // Every page load is a dozen static requests; their log lines would only bury failures.
             ["Logging:LogLevel:Default"] = "Warning",
         };

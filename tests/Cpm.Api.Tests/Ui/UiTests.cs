@@ -349,6 +349,150 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
     }
 
     [Fact]
+    public async Task AnAdministratorAddsAWebhookSeesItsDeliveriesInWordsAndDeletesItAfterConfirming()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await EnterKeyAsync(UiService.AdminKey);
+        await GoAsync("ui/webhooks.html");
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Add a subscription" })).ToBeVisibleAsync();
+        Assert.Equal("password", await Page.GetByLabel("Secret", new() { Exact = true }).GetAttributeAsync("type"));
+        Assert.Empty(await Page.GetByLabel("Secret", new() { Exact = true }).GetAttributeAsync("name") ?? "");
+        Assert.Equal("off", await Page.GetByLabel("Secret", new() { Exact = true }).GetAttributeAsync("autocomplete"));
+        await Expect(Page.Locator("main")).ToContainTextAsync("it is never shown again");
+        await CheckPageAsync("webhooks", anyImpact: true);
+
+        // The API's validation, next to the field and in the summary; the secret is typed again.
+        await Page.GetByLabel("Address (URL)").FillAsync(receiver.Url);
+        await Page.GetByLabel("Secret", new() { Exact = true }).FillAsync("too short");
+        await Page.GetByLabel("Description (optional)").FillAsync("UI receiver");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }).ClickAsync();
+        await ExpectErrorSummaryFocusedAsync();
+        await Expect(Page.Locator("#secret-error")).ToHaveTextAsync("Error: ensure this value has at least 16 characters");
+        await Expect(Page.Locator(".nhsuk-error-summary a[href='#secret']")).ToHaveTextAsync("Secret: ensure this value has at least 16 characters");
+        await Expect(Page.GetByLabel("Secret", new() { Exact = true })).ToHaveValueAsync("");
+        await CheckPageAsync("webhooks-invalid", anyImpact: true);
+
+        await Page.GetByLabel("Secret", new() { Exact = true }).FillAsync("a-secret-of-at-least-16-characters");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }).ClickAsync();
+        await Expect(Page.Locator("#success-banner")).ToContainTextAsync($"Subscription to {receiver.Url} added. Its secret is not shown again");
+        await Expect(Page.Locator("#secret-error")).ToHaveCountAsync(0);
+        await Expect(Page.GetByLabel("Secret", new() { Exact = true })).ToHaveValueAsync("");
+        var row = Page.Locator("#webhooks-table tbody tr", new() { HasText = receiver.Url });
+        await Expect(row).ToContainTextAsync("UI receiver");
+        await Expect(row).ToContainTextAsync("Active");
+        Assert.DoesNotContain("a-secret-of-at-least-16-characters", await Page.ContentAsync(), StringComparison.Ordinal);
+        await CheckPageAsync("webhooks-added", anyImpact: true);
+
+        // An event after the subscription reaches a failing receiver; the details page says so in words.
+        receiver.Failing = true;
+        await Service.Api().CreateTeamAsync(name: "Webhook Team");
+        await WaitUntilAsync(() => !receiver.Attempts.IsEmpty);
+        await row.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Details") }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Webhook subscription to {receiver.Url}");
+        var state = Page.Locator("#delivery-state");
+        await CheckAgainUntilAsync(state, "Failed");
+        await Expect(state).ToContainTextAsync("Nothing yet: no event has been delivered to this address.");
+        await Expect(state).ToContainTextAsync(new Regex(@"\d+ events? not yet delivered\."));
+        await Expect(state).ToContainTextAsync(new Regex(@"Failed \d+ \w+ \d{4}.* UTC: the receiver answered with HTTP status 500\. It will be tried again\. What went wrong: HTTP 500"));
+        await CheckPageAsync("webhook-failing", anyImpact: true);
+
+        // Once the receiver answers, the event is delivered and the page says the receiver is up to date.
+        receiver.Failing = false;
+        await WaitUntilAsync(() => receiver.Acknowledged.Count > 0);
+        await CheckAgainUntilAsync(state, "up to date");
+        await Expect(state).ToContainTextAsync("Nothing: the receiver is up to date.");
+        await Expect(state).ToContainTextAsync(new Regex(@"Every event up to number \d+ of the change feed has been delivered\."));
+        await Expect(state).ToContainTextAsync(new Regex(@"Delivered \d+ \w+ \d{4}.* UTC: the receiver answered with HTTP status 200\."));
+        await Expect(Page.Locator("#webhook-details")).ToContainTextAsync("never shown again");
+        await CheckPageAsync("webhook", anyImpact: true);
+        var id = new Uri(Page.Url).Query["?id=".Length..];
+
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Delete this subscription" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Are you sure you want to delete the subscription to {receiver.Url}?");
+        await CheckPageAsync("webhook-delete", anyImpact: true);
+        await Page.GetByRole(AriaRole.Link, new() { Name = "No, go back" }).ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex($@"/ui/webhook\.html\?id={id}$"));
+        (await Service.Api().GetAsync($"/Webhooks/{id}", ("apikey", UiService.AdminKey))).AssertStatus(HttpStatusCode.OK);
+
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Delete this subscription" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Yes, delete this subscription" }).ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex(@"/ui/webhooks\.html$"));
+        await Expect(Page.Locator("#success-banner")).ToContainTextAsync($"The subscription to {receiver.Url} has been deleted");
+        await Expect(Page.Locator("#webhooks-list")).Not.ToContainTextAsync(receiver.Url);
+        await CheckPageAsync("webhook-deleted", anyImpact: true);
+        (await Service.Api().GetAsync($"/Webhooks/{id}", ("apikey", UiService.AdminKey))).AssertStatus(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AKeyWithoutTheAdminScopeIsToldTheWebhooksPageIsForAdministrators()
+    {
+        await EnterKeyAsync();
+        await GoAsync("ui/webhooks.html");
+        await ExpectErrorSummaryFocusedAsync();
+        await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync("Only administrators can see and change webhook subscriptions: you need the admin scope.");
+        await Expect(Page.Locator(".nhsuk-error-summary")).ToContainTextAsync("Caller 'apikey-0' lacks the 'admin' scope");
+        await Expect(Page.Locator("#webhook-form")).ToBeHiddenAsync();
+        await Expect(Page.Locator("#loading")).ToHaveCountAsync(0);
+        await CheckPageAsync("webhooks-refused", anyImpact: true);
+    }
+
+    [Fact]
+    public async Task KeyboardAloneAddsAWebhookSubscription()
+    {
+        var url = $"http://127.0.0.1:9/keyboard-{Guid.NewGuid():N}";
+        await EnterKeyAsync(UiService.AdminKey);
+        await GoAsync("ui/");
+        await TabToAsync(Page.GetByRole(AriaRole.Link, new() { Name = "Manage webhook subscriptions (administrators)" }));
+        await Page.Keyboard.PressAsync("Enter");
+        await TabToAsync(Page.GetByLabel("Address (URL)"));
+        await ExpectVisibleFocusAsync();
+        await Page.Keyboard.TypeAsync("not a url");
+        await TabToAsync(Page.GetByLabel("Secret", new() { Exact = true }));
+        await Page.Keyboard.TypeAsync("keyboard-secret-0123456789");
+        await TabToAsync(Page.GetByRole(AriaRole.Button, new() { Name = "Add subscription" }));
+        await ExpectVisibleFocusAsync();
+        await Page.Keyboard.PressAsync("Enter");
+
+        // The summary takes focus; its link takes the user to the field.
+        await ExpectErrorSummaryFocusedAsync();
+        await Expect(Page.Locator("#url-error")).ToHaveTextAsync("Error: invalid or missing URL scheme");
+        await TabToAsync(Page.Locator(".nhsuk-error-summary a[href='#url']"));
+        await Page.Keyboard.PressAsync("Enter");
+        await Expect(Page.GetByLabel("Address (URL)")).ToBeFocusedAsync();
+        await Page.Keyboard.PressAsync("Control+A");
+        await Page.Keyboard.TypeAsync(url);
+        await TabToAsync(Page.GetByLabel("Secret", new() { Exact = true }));
+        await Page.Keyboard.TypeAsync("keyboard-secret-0123456789");
+        await Page.Keyboard.PressAsync("Enter");
+        await Expect(Page.Locator("#success-banner")).ToBeFocusedAsync();
+        await Expect(Page.Locator("#webhooks-table")).ToContainTextAsync(url);
+
+        var list = (await Service.Api().GetAsync("/Webhooks", ("apikey", UiService.AdminKey))).Json();
+        var id = list["results"]!.AsArray().Single(webhook => webhook!["url"]!.GetValue<string>() == url)!["id"]!.GetValue<string>();
+        (await Service.Api().DeleteAsync($"/Webhooks/{id}", ("apikey", UiService.AdminKey))).AssertStatus(HttpStatusCode.OK);
+    }
+
+    /// <summary>Follows "Check again" until the delivery state says <paramref name="text"/> (it is saved every second here).</summary>
+    private async Task CheckAgainUntilAsync(ILocator state, string text)
+    {
+        for (var tries = 0; tries < 20 && !(await state.InnerTextAsync()).Contains(text, StringComparison.Ordinal); tries++)
+        {
+            await Task.Delay(500);
+            await Page.GetByRole(AriaRole.Link, new() { Name = "Check again" }).ClickAsync();
+            await Expect(state).ToBeVisibleAsync();
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var waited = TimeSpan.Zero; !condition(); waited += TimeSpan.FromMilliseconds(100))
+        {
+            Assert.True(waited < TimeSpan.FromSeconds(20), "the condition did not hold within 20 s");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task NamesFromTheApiAreShownAsTextNeverAsMarkup()
     {
         const string name = "<img src=x onerror=window.injected=1> <b>Bold</b>";
@@ -367,7 +511,8 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         await using var context = await Service.Browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
         var page = await context.NewPageAsync();
         foreach (var path in new[] { "ui/", "ui/key.html", "ui/team-new.html", "ui/team.html?id=x", "ui/delete.html?team=x", "ui/search.html", "ui/product.html",
-            "ui/teams.html", "ui/rename.html?team=x", "ui/restore.html", "ui/history.html?team=x", "ui/export.html" })
+            "ui/teams.html", "ui/rename.html?team=x", "ui/restore.html", "ui/history.html?team=x", "ui/export.html",
+            "ui/webhooks.html", "ui/webhook.html?id=x", "ui/webhook-delete.html?id=x" })
         {
             await page.GotoAsync(Url(path));
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "This service needs JavaScript" })).ToBeVisibleAsync();

@@ -410,3 +410,20 @@ async function signOut() {
 }
 
 showAccount();
+
+// ----- Administrators' pages -----
+
+/**
+ * Shows a failed call on a page for administrators: a refusal for want of the admin scope says
+ * what the page needs (with the API's message); anything else is shown as showProblem does.
+ */
+export function showAdminProblem(result, description) {
+    if (result.status === 403 && result.errors.some(error => /lacks the 'admin' scope/.test(error.message))) {
+        showErrorSummary(result.errors.map(error => ({ content: error.message })), description);
+    } else {
+        showProblem(result);
+    }
+}
+
+export const webhookHref = id => `webhook.html?id=${encodeURIComponent(id)}`;
+export const webhookDeleteHref = id => `webhook-delete.html?id=${encodeURIComponent(id)}`;
