@@ -28,6 +28,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private readonly string _connectionString;
     private readonly GroupCommit _commits;
+    private readonly Checkpointer _checkpointer;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
     private int _idleReaderCount;
 
@@ -42,7 +43,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
     }
 
-    public SqliteStore(IOptions<StorageOptions> options)
+    public SqliteStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteStore> logger)
     {
         var path = Path.GetFullPath(options.Value.Sqlite.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -57,11 +58,11 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         writer.Open();
         Execute(writer, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
 
-        // Checkpoint every 4,000 pages (16 MiB of log) rather than SQLite's 1,000: a page written by
-        // many commits in between (table tails, upper index levels) is copied to the database once.
-        Execute(writer, "PRAGMA wal_autocheckpoint = 4000;");
+        // Checkpoints run on their own connection and thread (Checkpointer), not in the writer's commits.
+        Execute(writer, "PRAGMA wal_autocheckpoint = 0;");
         Execute(writer, SqliteSchema.Create);
-        _commits = new GroupCommit(writer);
+        _commits = new GroupCommit(writer, () => _checkpointer?.Committed());
+        _checkpointer = new Checkpointer(_connectionString, _commits, time, logger);
     }
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
@@ -350,6 +351,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     public void Dispose()
     {
+        _checkpointer.Dispose();
         _commits.Dispose();
         while (_idleReaders.TryTake(out var reader))
         {
