@@ -34,36 +34,37 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
     {
         var pending = new PendingWrite<T>(write);
         _queue.Enqueue(pending);
-        while (!pending.Task.IsCompleted)
+
+        // The caller that finds the writer free runs batches until its own write is done; writers
+        // that find it busy only wait for their outcome, so no lock is handed from waiter to waiter.
+        if (_writerLock.Wait(0, CancellationToken.None))
         {
             try
             {
-                // Once another caller's batch has taken this write, it is seen through to its outcome.
-                await _writerLock.WaitAsync(pending.IsQueued ? cancellationToken : CancellationToken.None);
-            }
-            catch (OperationCanceledException) when (pending.TryAbandon())
-            {
-                throw;
-            }
-            catch (OperationCanceledException)
-            {
-                continue;
-            }
-
-            try
-            {
-                if (!pending.Task.IsCompleted)
+                while (!pending.Task.IsCompleted)
                 {
                     await CommitQueuedAsync();
                 }
             }
             finally
             {
-                _writerLock.Release();
+                ReleaseWriter();
             }
         }
 
-        return await pending.Task;
+        try
+        {
+            return await pending.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (pending.TryAbandon())
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (!pending.Task.IsCompleted)
+        {
+            // A batch has taken this write: it is seen through to its outcome.
+            return await pending.Task;
+        }
     }
 
     /// <summary>Runs <paramref name="action"/> while no batch holds the writer (the batches queued meanwhile wait).</summary>
@@ -76,7 +77,7 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
         }
         finally
         {
-            _writerLock.Release();
+            ReleaseWriter();
         }
     }
 
@@ -91,6 +92,35 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
         {
             writer.Dispose();
             _writerLock.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Lets go of the writer; writes queued meanwhile (whose callers found it busy) get a batch on
+    /// the thread pool. Checking the queue after letting go, as writers check the lock after
+    /// queueing, means no write is left queued with nobody to run it.
+    /// </summary>
+    private void ReleaseWriter()
+    {
+        _writerLock.Release();
+        if (!_queue.IsEmpty && _writerLock.Wait(0))
+        {
+            _ = Task.Run(DrainAsync);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (!_queue.IsEmpty)
+            {
+                await CommitQueuedAsync();
+            }
+        }
+        finally
+        {
+            ReleaseWriter();
         }
     }
 

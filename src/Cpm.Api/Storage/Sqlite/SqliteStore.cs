@@ -21,6 +21,9 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 {
     private const string TeamColumns = "id, name, ods_code, status, created_on, updated_on, deleted_on, keys, version";
     private const string ProductColumns = "id, product_team_id, product_team_alias, name, ods_code, status, created_on, updated_on, deleted_on, version";
+    private const string InsertEvent =
+        "INSERT INTO events (event_id, entity_type, entity_id, type, occurred_on, version, request_id, correlation_id, actor, changes) " +
+        "VALUES ($event, $entityType, $entity, $type, $at, $version, $request, $correlation, $actor, $changes)";
     private const string EventColumns = "seq, event_id, entity_type, entity_id, type, occurred_on, version, request_id, correlation_id, actor, changes";
 
     // Enough idle readers for every core to have a read in progress and another waiting to start.
@@ -166,22 +169,26 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     public Task<ProductCreation> CreateProductAsync(Product product, WriteContext context, CancellationToken cancellationToken)
     {
         // Writes run one at a time, so only what depends on the database is done inside the write.
-        var created = ChangeEvent.ProductCreated(product, context);
+        var insert = ProductValues(product);
+        var created = EventValues(ChangeEvent.ProductCreated(product, context));
         return WriteAsync(context, async (connection, transaction) =>
         {
-            // Checked inside the write transaction: a team being deleted cannot gain a product.
-            if (!await ExistsAsync(Command(connection, transaction, "SELECT 1 FROM product_teams WHERE id = $id AND status = 'active'", ("$id", product.TeamId)), cancellationToken))
+            // One statement checks the team is live (inside the write transaction: a team being
+            // deleted cannot gain a product) and inserts the product unless its id is taken.
+            using (var command = Command(connection, transaction,
+                $"INSERT INTO products ({ProductColumns}) SELECT $id, $team, $alias, $name, $ods, $status, $created, $updated, $deleted, $version " +
+                "FROM product_teams WHERE id = $team AND status = 'active' ON CONFLICT (id) DO NOTHING", insert))
             {
-                return ProductCreation.TeamNotFound;
+                if (await command.ExecuteNonQueryAsync(CancellationToken.None) == 0)
+                {
+                    return await ExistsAsync(Command(connection, transaction, "SELECT 1 FROM product_teams WHERE id = $id AND status = 'active'", ("$id", product.TeamId)), CancellationToken.None)
+                        ? ProductCreation.ProductIdTaken
+                        : ProductCreation.TeamNotFound;
+                }
             }
 
-            if (await ExistsAsync(Command(connection, transaction, "SELECT 1 FROM products WHERE id = $id", ("$id", product.Id)), cancellationToken))
-            {
-                return ProductCreation.ProductIdTaken;
-            }
-
-            await InsertProductAsync(connection, transaction, product, cancellationToken);
-            await AppendEventAsync(connection, transaction, created, cancellationToken);
+            using var append = Command(connection, transaction, InsertEvent, created);
+            await append.ExecuteNonQueryAsync(CancellationToken.None);
             return ProductCreation.Created;
         }, creation => creation == ProductCreation.Created, cancellationToken);
     }
@@ -395,11 +402,16 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
     {
         using var insert = Command(connection, transaction,
             $"INSERT INTO products ({ProductColumns}) VALUES ($id, $team, $alias, $name, $ods, $status, $created, $updated, $deleted, $version)",
-            ("$id", product.Id), ("$team", product.TeamId), ("$alias", product.TeamAlias), ("$name", product.Name),
-            ("$ods", product.OdsCode), ("$status", product.Status), ("$created", PythonTime.Format(product.CreatedOn)),
-            ("$updated", Format(product.UpdatedOn)), ("$deleted", Format(product.DeletedOn)), ("$version", product.Version));
+            ProductValues(product));
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static (string Name, object? Value)[] ProductValues(Product product) =>
+    [
+        ("$id", product.Id), ("$team", product.TeamId), ("$alias", product.TeamAlias), ("$name", product.Name),
+        ("$ods", product.OdsCode), ("$status", product.Status), ("$created", PythonTime.Format(product.CreatedOn)),
+        ("$updated", Format(product.UpdatedOn)), ("$deleted", Format(product.DeletedOn)), ("$version", product.Version),
+    ];
 
     /// <summary>What a rename, delete or restore changes: the same columns in both tables.</summary>
     private static async Task UpdateStateAsync<T>(SqliteConnection connection, SqliteTransaction transaction, string table, Entity<T> changed, CancellationToken cancellationToken)
@@ -414,15 +426,17 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
 
     private static async Task AppendEventAsync(SqliteConnection connection, SqliteTransaction transaction, ChangeEvent change, CancellationToken cancellationToken)
     {
-        using var command = Command(connection, transaction,
-            "INSERT INTO events (event_id, entity_type, entity_id, type, occurred_on, version, request_id, correlation_id, actor, changes) " +
-            "VALUES ($event, $entityType, $entity, $type, $at, $version, $request, $correlation, $actor, $changes)",
-            ("$event", change.EventId), ("$entityType", change.EntityType), ("$entity", change.EntityId), ("$type", change.Type),
-            ("$at", PythonTime.Format(change.OccurredOn)), ("$version", change.Version), ("$request", change.RequestId),
-            ("$correlation", change.CorrelationId), ("$actor", change.Actor),
-            ("$changes", ChangeEvent.WriteChanges(new PythonJsonWriter(), change.Changes).ToString()));
+        using var command = Command(connection, transaction, InsertEvent, EventValues(change));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static (string Name, object? Value)[] EventValues(ChangeEvent change) =>
+    [
+        ("$event", change.EventId), ("$entityType", change.EntityType), ("$entity", change.EntityId), ("$type", change.Type),
+        ("$at", PythonTime.Format(change.OccurredOn)), ("$version", change.Version), ("$request", change.RequestId),
+        ("$correlation", change.CorrelationId), ("$actor", change.Actor),
+        ("$changes", ChangeEvent.WriteChanges(new PythonJsonWriter(), change.Changes).ToString()),
+    ];
 
     private static async Task RememberResponseAsync(SqliteConnection connection, SqliteTransaction transaction, StoredResponse response, CancellationToken cancellationToken)
     {
