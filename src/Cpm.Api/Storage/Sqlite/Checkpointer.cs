@@ -16,11 +16,11 @@ namespace Cpm.Api.Storage.Sqlite;
 /// </summary>
 internal sealed class Checkpointer : IDisposable
 {
-    // 4,096 frames of 4 KiB: a 16 MiB log, one hash table of the log's index for readers to search.
-    private const int RestartFrames = 4096;
+    // 8,192 frames of 4 KiB: a 32 MiB log at most while checkpoints keep up.
+    private const int RestartFrames = 8192;
 
     // Commits in between share a checkpoint: a page written by many of them is copied once.
-    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(100);
 
     private readonly SqliteConnection _connection;
     private readonly GroupCommit _commits;
