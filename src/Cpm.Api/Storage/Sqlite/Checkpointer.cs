@@ -4,7 +4,8 @@ using SQLitePCL;
 namespace Cpm.Api.Storage.Sqlite;
 
 /// <summary>
-/// Copies the write-ahead log into the database on its own connection and thread, so the writer
+/// Copies the write-ahead log into the database on its own connection and thread (not the thread
+/// pool's, which a heavy write load can keep busy for seconds), so the writer
 /// only appends to the log and syncs it. SQLite's automatic checkpoint is off on the writer. After
 /// a commit, a passive checkpoint copies what it can without blocking anyone. A passive checkpoint
 /// never catches up with a writer that keeps committing, and the log only starts over when a write
@@ -17,7 +18,7 @@ namespace Cpm.Api.Storage.Sqlite;
 internal sealed class Checkpointer : IDisposable
 {
     // 8,192 frames of 4 KiB: a 32 MiB log at most while checkpoints keep up.
-    private const int RestartFrames = 8192;
+    public const int RestartFrames = 8192;
 
     // Commits in between share a checkpoint: a page written by many of them is copied once.
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(100);
@@ -26,12 +27,12 @@ internal sealed class Checkpointer : IDisposable
     private readonly GroupCommit _commits;
     private readonly SemaphoreSlim _committed = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Task _loop;
+    private readonly int _restartFrames;
+    private readonly Thread _thread;
     private long _checkpoints;
 
-    public Checkpointer(string connectionString, GroupCommit commits, TimeProvider time, ILogger logger)
+    public Checkpointer(string connectionString, GroupCommit commits, ILogger logger, int restartFrames = RestartFrames)
     {
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
@@ -43,9 +44,10 @@ internal sealed class Checkpointer : IDisposable
         }
 
         _commits = commits;
-        _time = time;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _restartFrames = restartFrames;
+        _thread = new Thread(Run) { IsBackground = true, Name = "SQLite checkpointer" };
+        _thread.Start();
     }
 
     /// <summary>Checkpoints run so far, passive and exclusive.</summary>
@@ -70,39 +72,42 @@ internal sealed class Checkpointer : IDisposable
     public void Dispose()
     {
         _stopping.Cancel();
-        try
-        {
-            _loop.Wait();
-        }
-        catch (AggregateException stopped) when (stopped.InnerExceptions.All(e => e is OperationCanceledException))
-        {
-        }
-
+        _thread.Join();
         _connection.Dispose();
         _stopping.Dispose();
         _committed.Dispose();
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var stopping = _stopping.Token;
-        while (true)
+        try
         {
-            await _committed.WaitAsync(stopping);
-            try
+            while (true)
             {
-                if (Checkpoint() >= RestartFrames)
+                _committed.Wait(stopping);
+                try
                 {
-                    await _commits.ExclusiveAsync(() => Checkpoint(), stopping);
+                    if (Checkpoint() >= _restartFrames)
+                    {
+                        _commits.Exclusive(() => Checkpoint(), stopping);
+                    }
+                }
+                catch (StorageUnavailableException failure)
+                {
+                    // The writer is unaffected (its commits are in the synced log); the next commit tries again.
+                    _logger.LogWarning(failure, "Checkpoint failed");
+                }
+
+                if (stopping.WaitHandle.WaitOne(Pause))
+                {
+                    return;
                 }
             }
-            catch (StorageUnavailableException failure)
-            {
-                // The writer is unaffected (its commits are in the synced log); the next commit tries again.
-                _logger.LogWarning(failure, "Checkpoint failed");
-            }
-
-            await Task.Delay(Pause, _time, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 

@@ -68,9 +68,9 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
     }
 
     /// <summary>Runs <paramref name="action"/> while no batch holds the writer (the batches queued meanwhile wait).</summary>
-    public async Task ExclusiveAsync(Action action, CancellationToken cancellationToken)
+    public void Exclusive(Action action, CancellationToken cancellationToken)
     {
-        await _writerLock.WaitAsync(cancellationToken);
+        _writerLock.Wait(cancellationToken);
         try
         {
             action();

@@ -50,7 +50,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
     }
 
-    public SqliteStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteStore> logger)
+    public SqliteStore(IOptions<StorageOptions> options, ILogger<SqliteStore> logger)
     {
         var path = Path.GetFullPath(options.Value.Sqlite.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -69,7 +69,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         Execute(writer, "PRAGMA wal_autocheckpoint = 0;");
         Execute(writer, SqliteSchema.Create);
         _commits = new GroupCommit(writer, () => _checkpointer?.Committed());
-        _checkpointer = new Checkpointer(_connectionString, _commits, time, logger);
+        _checkpointer = new Checkpointer(_connectionString, _commits, logger);
     }
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
