@@ -498,6 +498,126 @@ def report(rows, startup, restart, peak_rss, load_before, load_after, options):
     return "\n".join(lines)
 
 
+# --- webhook drain (its own run: --only "webhook drain") -------------------------------------
+
+WEBHOOK_DRAIN = "webhook drain"
+
+
+class DrainReceiver:
+    """A fast webhook receiver on loopback: answers 200 at once, checks each signature, keeps the event ids."""
+
+    def __init__(self, secret):
+        import hashlib
+        import hmac
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.lock = threading.Lock()
+        self.received = []  # (monotonic time, event id)
+        self.bad_signatures = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                event_id = json.loads(body)["event_id"]
+                with receiver.lock:
+                    receiver.received.append((time.monotonic(), event_id))
+                    receiver.bad_signatures += self.headers.get("X-Cpm-Signature") != expected
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_):
+                pass
+
+        ThreadingHTTPServer.daemon_threads = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def webhook_drain(options, start, store_args, store_env, ods_port):
+    """A backlog of --events events waiting for a subscription, drained by a node that starts on it.
+
+    A first node (delivery off) takes the subscription through POST /Webhooks and the writes; a
+    second node on the same store, with delivery on, then takes the lease and drains the backlog to
+    DrainReceiver. Prints the drain rate, from the first event received to the last."""
+    import hashlib
+    admin_key = "bench-admin-" + uuid.uuid4().hex
+    secret = "bench-secret-" + uuid.uuid4().hex
+    receiver = DrainReceiver(secret)
+    env = dict({k: v for k, v in os.environ.items() if not (store_env and k.startswith("AWS_"))},
+               ASPNETCORE_ENVIRONMENT="Production", DOTNET_CLI_TELEMETRY_OPTOUT="1", **store_env)
+    service_dir = os.path.dirname(os.path.abspath(options.service))
+
+    def node(name, deliver):
+        port = free_port()
+        args = ["dotnet", os.path.abspath(options.service), f"--urls=http://127.0.0.1:{port}",
+                f"--Auth:ApiKeys:0={API_KEY}", f"--Ods:BaseUrl=http://127.0.0.1:{ods_port}",
+                "--Auth:Clients:0:Name=bench-admin", f"--Auth:Clients:0:KeyHash={hashlib.sha256(admin_key.encode()).hexdigest()}",
+                "--Auth:Clients:0:Scopes:0=admin", "--Auth:Clients:0:Scopes:1=read",
+                f"--Webhooks:Deliver={str(deliver).lower()}", "--Webhooks:LeasePollInterval=00:00:00.100",
+                *store_args, *(f"--{setting}" for setting in options.service_setting)]
+        process = start(name, args, env, service_dir)
+        wait_for(port, "/_status", 60)
+        return process, port
+
+    def admin(port, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"apikey": admin_key, "version": "1", "Content-Type": "application/json"}
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        answer = response.status, json.loads(response.read())
+        conn.close()
+        return answer
+
+    try:
+        writer, writer_port = node("service-writer", deliver=False)
+        status, subscription = admin(writer_port, "POST", "/Webhooks", {"url": receiver.url, "secret": secret})
+        if status != 201:
+            raise RuntimeError(f"POST /Webhooks answered {status}: {subscription}")
+        seeder = Seeder(writer_port, options.seed_threads)
+        began = time.monotonic()
+        seeder.map(seeder.team, [(f"D{i % 100:03d}", str(uuid.uuid4())) for i in range(options.events)])
+        print(f"wrote a backlog of {options.events} events in {time.monotonic() - began:.1f} s", flush=True)
+        _, state = admin(writer_port, "GET", f"/Webhooks/{subscription['id']}")
+        backlog = state["pending"]
+        writer.stop()
+
+        cpu_before = busy_seconds()
+        started = time.monotonic()
+        deliverer, deliverer_port = node("service-deliverer", deliver=True)
+        while True:
+            _, state = admin(deliverer_port, "GET", f"/Webhooks/{subscription['id']}")
+            if state["pending"] == 0:
+                break
+            if time.monotonic() - started > 600:
+                raise RuntimeError(f"the backlog did not drain in 600 s: {state}")
+            time.sleep(0.05)
+        drained = time.monotonic()
+        cpu = busy_seconds() - cpu_before
+        with receiver.lock:
+            received = list(receiver.received)
+            bad = receiver.bad_signatures
+        distinct = len({event_id for _, event_id in received})
+        first, last = received[0][0], received[-1][0]
+        rate = distinct / (last - first) if last > first else float("nan")
+        print(f"{WEBHOOK_DRAIN} ({options.store}): {backlog} events pending, {distinct} delivered ({len(received) - distinct} "
+              f"repeats, {bad} bad signatures); {rate:,.0f} events/s from the first received to the last "
+              f"({last - first:.2f} s); {drained - started:.1f} s from the delivering node's start until nothing was "
+              f"pending; machine CPU busy {cpu / CORES / (drained - started):.0%} meanwhile", flush=True)
+        deliverer.stop()
+    finally:
+        receiver.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--service", required=True, help="the published Cpm.Api.dll")
@@ -519,7 +639,8 @@ def main():
                              "starts (default on sqlite), or POSTs through the API (default on dynamodb)")
     parser.add_argument("--seed-threads", type=int, default=32, help="client threads seeding through the API")
     parser.add_argument("--ods-delay-ms", type=float, default=0.0)
-    parser.add_argument("--only", help="run only scenarios whose name contains this text")
+    parser.add_argument("--only", help=f"run only scenarios whose name contains this text (\"{WEBHOOK_DRAIN}\": only that one)")
+    parser.add_argument("--events", type=int, default=5000, help=f"the backlog of the {WEBHOOK_DRAIN} scenario")
     parser.add_argument("--service-setting", action="append", default=[], metavar="KEY=VALUE",
                         help="extra configuration for the service, e.g. Logging:LogLevel:Default=Warning")
     parser.add_argument("--out", help="also write the table to this file")
@@ -549,6 +670,8 @@ def main():
         wait_for_port(ods_port, 10)
 
         store_args, store_env, store = start_store(options.store, workdir, start)
+        if options.only and WEBHOOK_DRAIN in options.only.lower():
+            return webhook_drain(options, start, store_args, store_env, ods_port)
         env = dict(os.environ, ASPNETCORE_ENVIRONMENT="Production", DOTNET_CLI_TELEMETRY_OPTOUT="1")
         service_port, baseline_port = free_port(), free_port()
         service_args = ["dotnet", os.path.abspath(options.service), f"--urls=http://127.0.0.1:{service_port}",

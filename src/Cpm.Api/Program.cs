@@ -32,6 +32,7 @@ builder.Services.AddProductIds(builder.Configuration);
 builder.Services.AddSingleton<IdempotencyLocks>();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddCpmHealthChecks();
+builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.Services.AddCpmTelemetry(builder.Configuration);
 builder.Services.AddCpmOpenApi();
 
@@ -61,6 +62,7 @@ versioned.MapProductTeams();
 versioned.MapProducts();
 versioned.MapEvents();
 versioned.MapExport();
+versioned.MapWebhooks();
 app.MapPreflightRequests();
 
 await app.RunAsync();

@@ -1,9 +1,6 @@
-using Cpm.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
 namespace Cpm.Api.Auth;
@@ -36,9 +33,7 @@ internal static class PersonSignInServiceCollectionExtensions
             .ValidateOnStart();
 
         // Sessions and anti-forgery tokens are protected with keys every instance reads from the store.
-        services.AddDataProtection().SetApplicationName("cpm");
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<ICpmStore>((keys, store) => keys.XmlRepository = new StoreXmlRepository(store));
+        services.AddStoredKeyRing();
 
         // Secure outside Development; Development may run on plain http.
         var secure = environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;

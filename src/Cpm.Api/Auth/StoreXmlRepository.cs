@@ -1,5 +1,7 @@
 using System.Xml.Linq;
 using Cpm.Api.Storage;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 
 namespace Cpm.Api.Auth;
@@ -16,4 +18,16 @@ internal sealed class StoreXmlRepository(ICpmStore store) : IXmlRepository
 
     public void StoreElement(XElement element, string friendlyName) =>
         store.AddProtectionKeyAsync(friendlyName, element.ToString(SaveOptions.DisableFormatting), CancellationToken.None).GetAwaiter().GetResult();
+}
+
+internal static class StoredKeyRingExtensions
+{
+    /// <summary>ASP.NET Core Data Protection (application name cpm) with its key ring in the store: sign-in and webhook secrets use it.</summary>
+    public static IServiceCollection AddStoredKeyRing(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("cpm");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<ICpmStore>((keys, store) => keys.XmlRepository = new StoreXmlRepository(store));
+        return services;
+    }
 }

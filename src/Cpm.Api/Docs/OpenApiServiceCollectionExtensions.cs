@@ -31,6 +31,7 @@ internal static class OpenApiServiceCollectionExtensions
         ["Products"] = "The products (connecting parties) a team registers, each with a product id such as P.7GX-ANH.",
         ["Events"] = "The change feed: every create, rename, delete and restore, in order.",
         ["Export"] = "The whole register as NDJSON, to move it between stores.",
+        ["Webhooks"] = "Subscriptions that receive every event, signed, delivered by whichever node holds their lease.",
     };
 
     public static IServiceCollection AddCpmOpenApi(this IServiceCollection services) =>

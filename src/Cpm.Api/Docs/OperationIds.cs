@@ -27,6 +27,10 @@ internal static class OperationIds
         ["GET /Product/{product_id}/History"] = "getProductHistory",
         ["GET /Events"] = "listEvents",
         ["GET /Export"] = "exportRegister",
+        ["POST /Webhooks"] = "createWebhook",
+        ["GET /Webhooks"] = "listWebhooks",
+        ["GET /Webhooks/{webhook_id}"] = "getWebhook",
+        ["DELETE /Webhooks/{webhook_id}"] = "deleteWebhook",
     };
 
     public static string For(string method, string route) =>

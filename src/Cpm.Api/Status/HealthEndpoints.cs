@@ -13,7 +13,7 @@ namespace Cpm.Api.Status;
 /// </summary>
 internal static partial class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    internal const string ReadyTag = "ready";
     private const string NotReady = "Not ready";
 
     public static IServiceCollection AddCpmHealthChecks(this IServiceCollection services)
@@ -47,7 +47,7 @@ internal static partial class HealthEndpoints
             return ApiResults.Json(StatusCodes.Status200OK, Outcome("OK", "Ready"));
         }
 
-        logs.CreateLogger(typeof(HealthEndpoints)).LogNotReady(string.Join("; ", report.Entries.Select(entry => $"{entry.Key}: {entry.Value.Description}")));
+        logs.CreateLogger(typeof(HealthEndpoints)).LogNotReady(string.Join("; ", report.Entries.Where(entry => entry.Value.Status != HealthStatus.Healthy).Select(entry => $"{entry.Key}: {entry.Value.Description}")));
         return ApiResults.Error(ErrorCodes.ServiceUnavailable, NotReady);
     }
 

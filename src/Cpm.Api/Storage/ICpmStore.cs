@@ -9,7 +9,7 @@ namespace Cpm.Api.Storage;
 /// <see cref="StoredResponse"/>) in the same transaction. Conditional writes take the entity as it
 /// will be after the write and the version it must replace.
 /// </summary>
-internal interface ICpmStore
+internal partial interface ICpmStore
 {
     /// <summary>A live team by its id or its alias.</summary>
     Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken);
@@ -65,11 +65,6 @@ internal interface ICpmStore
 
     /// <summary>A remembered answer to a POST, unless older than <paramref name="notBefore"/>.</summary>
     Task<StoredResponse?> FindResponseAsync(string caller, string requestId, DateTimeOffset notBefore, CancellationToken cancellationToken);
-
-    /// <summary>The last sequence a webhook subscriber acknowledged, or null for a new subscriber.</summary>
-    Task<long?> GetDeliveryCursorAsync(string subscriber, CancellationToken cancellationToken);
-
-    Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken);
 
     /// <summary>Every ASP.NET Core Data Protection key stored, as XML: the key ring every instance shares.</summary>
     Task<IReadOnlyList<string>> ReadProtectionKeysAsync(CancellationToken cancellationToken);

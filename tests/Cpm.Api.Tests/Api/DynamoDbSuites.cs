@@ -27,6 +27,8 @@ public sealed class DynamoDbExportImportTests(DynamoDbService service) : ExportI
 
 public sealed class DynamoDbTimestampTests(DynamoDbPinnedClockService service) : TimestampTests(service), IClassFixture<DynamoDbPinnedClockService>;
 
+public sealed class DynamoDbWebhookApiTests(DynamoDbService service) : WebhookApiTests(service), IClassFixture<DynamoDbService>;
+
 public sealed class DynamoDbWebhookTests : WebhookTests
 {
     protected override CpmService CreateService() => new DynamoDbService();

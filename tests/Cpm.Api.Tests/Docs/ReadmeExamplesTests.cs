@@ -63,6 +63,12 @@ public sealed partial class ReadmeExamplesTests
         "200 GET /Export",
         "exit 0 dotnet run import",
 
+        // README.md: Webhook subscriptions
+        "201 POST /Webhooks",
+        "200 GET /Webhooks",
+        "200 GET /Webhooks/{uuid}",
+        "200 DELETE /Webhooks/{uuid}",
+
         // docs/API.md, continuing in the same shell: a rename to the name the team already has, paging, a new idempotent POST
         "200 GET /ProductTeam/{uuid}",
         "200 PATCH /ProductTeam/{uuid}",
@@ -87,6 +93,7 @@ public sealed partial class ReadmeExamplesTests
         [("docs/DYNAMODB.md", "Running locally against moto")] = (1, "installs moto, starts it on port 5000 and the service in the foreground, as the README's DynamoDB block does"),
         [("docs/DYNAMODB.md", "Running on AWS")] = (1, "needs an AWS account"),
         [("docs/DYNAMODB.md", "Export and import")] = (1, "needs a DynamoDB table on AWS; the README's import example runs instead"),
+        [("docs/FLEET.md", "A fleet: several instances on one DynamoDB table")] = (1, "runs tests"),
         [("docs/PERFORMANCE.md", "The command")] = (1, "the load benchmark: about 10 minutes, not part of the tests"),
         [("docs/RELIABILITY.md", "Reliability: what the service guarantees, and the test that proves each")] = (1, "runs tests"),
         [("docs/UI.md", "Refreshing NHS.UK frontend, or changing a page template")] = (1, "needs npm and the npm registry"),

@@ -33,6 +33,9 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
     /// <summary>Settings a test adds before <see cref="InitializeAsync"/> (webhook subscriptions, say).</summary>
     public Dictionary<string, string?> ExtraSettings { get; } = [];
 
+    /// <summary>Service overrides a test adds before <see cref="InitializeAsync"/> (a log sink, a wrapped store).</summary>
+    public Action<IServiceCollection>? ExtraServices { get; set; }
+
     private Dictionary<string, string?> _settings = [];
 
     public virtual async Task InitializeAsync()
@@ -76,7 +79,15 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
 
     private void StartService()
     {
-        _factory = TestHost.Create(_settings, Clock is null ? null : services => services.AddSingleton<TimeProvider>(Clock));
+        _factory = TestHost.Create(_settings, services =>
+        {
+            if (Clock is not null)
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+            }
+
+            ExtraServices?.Invoke(services);
+        });
         BaseAddress = TestHost.StartOnLoopback(_factory);
         _http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -103,6 +114,9 @@ public abstract class CpmService : IAsyncLifetime, IAsyncDisposable
     }
 
     protected abstract Task ConfigureStorageAsync(IDictionary<string, string?> settings);
+
+    /// <summary>Another service on this one's store, not started yet: a second node of a fleet.</summary>
+    public abstract CpmService OnSameStore();
 
     private static string Sha256Hex(string key) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
@@ -135,6 +149,8 @@ public class SqliteService : CpmService
             Directory.Delete(_ownedDirectory, recursive: true);
         }
     }
+
+    public override CpmService OnSameStore() => OnFile(DatabasePath);
 
     protected override Task ConfigureStorageAsync(IDictionary<string, string?> settings)
     {

@@ -35,6 +35,8 @@ public class DynamoDbService : CpmService
         return other;
     }
 
+    public override CpmService OnSameStore() => new DynamoDbService(TableName, ownsTable: false);
+
     public override async Task DisposeAsync()
     {
         // Keeps the shared moto small; the table is this fixture's alone.

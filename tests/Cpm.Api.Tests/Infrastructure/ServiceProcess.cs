@@ -189,6 +189,20 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a task: the service shuts down gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        using var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await signal.WaitForExitAsync();
+    }
+
+    /// <summary>The exit code once the process has exited by itself; throws if it still runs after <paramref name="bound"/>.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan bound)
+    {
+        await _process.WaitForExitAsync().WaitAsync(bound);
+        return _process.ExitCode;
+    }
+
     public ValueTask DisposeAsync()
     {
         Kill();

@@ -4,7 +4,7 @@ using static Cpm.Api.Storage.DynamoDb.DynamoDbTable;
 
 namespace Cpm.Api.Storage.DynamoDb;
 
-/// <summary>History, the change feed, remembered answers and webhook cursors: rows read by key or by one partition, consistently.</summary>
+/// <summary>History, the change feed, and remembered answers: rows read by key or by one partition, consistently.</summary>
 internal sealed partial class DynamoDbStore
 {
     public Task<IReadOnlyList<SequencedEvent>> GetHistoryAsync(string entityType, string entityId, long afterPosition, int limit, CancellationToken cancellationToken) =>
@@ -48,14 +48,4 @@ internal sealed partial class DynamoDbStore
                 ? response
                 : null;
         }, cancellationToken);
-
-    public Task<long?> GetDeliveryCursorAsync(string subscriber, CancellationToken cancellationToken) =>
-        CallAsync(async () =>
-        {
-            var key = DeliveryKey(subscriber);
-            return await GetAsync(key, key, cancellationToken) is { } row ? NumberOrNull(row, DeliveredAttribute) : null;
-        }, cancellationToken);
-
-    public Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken) =>
-        CallAsync(() => client.PutItemAsync(new PutItemRequest { TableName = _table, Item = DeliveryRow(subscriber, sequence) }, cancellationToken), cancellationToken);
 }

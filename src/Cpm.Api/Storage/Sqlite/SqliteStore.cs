@@ -17,7 +17,7 @@ namespace Cpm.Api.Storage.Sqlite;
 /// (<see cref="GroupCommit"/>). Reads use a pool of open connections, each keeping its compiled
 /// statements, and run alongside writes.
 /// </summary>
-internal sealed class SqliteStore : ICpmStore, IDisposable
+internal sealed partial class SqliteStore : ICpmStore, IDisposable
 {
     private const string TeamColumns = "id, name, ods_code, status, created_on, updated_on, deleted_on, keys, version";
     private const string ProductColumns = "id, product_team_id, product_team_alias, name, ods_code, status, created_on, updated_on, deleted_on, version";
@@ -68,6 +68,7 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
         // Checkpoints run on their own connection and thread (Checkpointer), not in the writer's commits.
         Execute(writer, "PRAGMA wal_autocheckpoint = 0;");
         Execute(writer, SqliteSchema.Create);
+        Execute(writer, WebhookSchema);
         _commits = new GroupCommit(writer, () => _checkpointer?.Committed());
         _checkpointer = new Checkpointer(_connectionString, _commits, logger);
     }
@@ -284,23 +285,6 @@ internal sealed class SqliteStore : ICpmStore, IDisposable
                 reader.IsDBNull(5) ? null : reader.GetString(5), PythonTime.Parse(reader.GetString(6))), cancellationToken);
             return found.Count > 0 && found[0].CreatedOn >= notBefore ? found[0] : null;
         });
-
-    public Task<long?> GetDeliveryCursorAsync(string subscriber, CancellationToken cancellationToken) =>
-        ReadAsync(async connection =>
-        {
-            using var command = Command(connection, null, "SELECT sequence FROM delivery_cursors WHERE subscriber = $subscriber", ("$subscriber", subscriber));
-            return await command.ExecuteScalarAsync(cancellationToken) is long sequence ? sequence : (long?)null;
-        });
-
-    public Task SaveDeliveryCursorAsync(string subscriber, long sequence, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
-        {
-            using var command = Command(connection, transaction,
-                "INSERT INTO delivery_cursors (subscriber, sequence) VALUES ($subscriber, $sequence) " +
-                "ON CONFLICT (subscriber) DO UPDATE SET sequence = excluded.sequence",
-                ("$subscriber", subscriber), ("$sequence", sequence));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        }, cancellationToken);
 
     public Task<IReadOnlyList<string>> ReadProtectionKeysAsync(CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
