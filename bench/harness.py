@@ -224,33 +224,124 @@ class Seeder:
             return list(pool.map(function, specs, chunksize=64))
 
 
-def seed(port, products, threads, workdir):
-    """The register: organisations of 10 and of 50 products, totalling `products`; returns the wrk input files."""
-    seeder = Seeder(port, threads)
-    started = time.monotonic()
+# Product ids as the service draws them: P.XXX-XXX from this alphabet.
+PRODUCT_ID_ALPHABET = "ACDEFGHJKLMNPRTUVWXY34679"
+
+
+def register(products):
+    """The register's shape: organisations of 10 and of 50 products, totalling `products`. Returns the team
+    specs (ODS code, alias) of the register, those of the teams that take the POST load, and the products as
+    (index of their team, number within it), shuffled: products of one team arrive interleaved with
+    others', as in life."""
     small_orgs = products // 2 // SMALL_ORG_PRODUCTS
     large_orgs = (products - small_orgs * SMALL_ORG_PRODUCTS) // (LARGE_ORG_TEAMS * LARGE_ORG_TEAM_PRODUCTS)
-
-    team_specs = [(f"S{i:05d}", str(uuid.uuid4())) for i in range(small_orgs)]
-    team_specs += [(f"L{i:05d}", str(uuid.uuid4())) for i in range(large_orgs) for _ in range(LARGE_ORG_TEAMS)]
+    team_specs = [(f"S{i:06d}", str(uuid.uuid4())) for i in range(small_orgs)]
+    team_specs += [(f"L{i:06d}", str(uuid.uuid4())) for i in range(large_orgs) for _ in range(LARGE_ORG_TEAMS)]
     write_specs = [("BENCHW", str(uuid.uuid4())) for _ in range(WRITE_TEAMS)] + [(CACHED_ODS_CODE, str(uuid.uuid4()))]
+    product_specs = [(i, n) for i in range(small_orgs) for n in range(SMALL_ORG_PRODUCTS)]
+    product_specs += [(i, n) for i in range(small_orgs, len(team_specs)) for n in range(LARGE_ORG_TEAM_PRODUCTS)]
+    random.Random(1).shuffle(product_specs)
+    return small_orgs, large_orgs, team_specs, write_specs, product_specs
+
+
+def seed_http(port, products, threads):
+    """Creates the register through the API; returns the team ids (in spec order), the product ids and the specs."""
+    seeder = Seeder(port, threads)
+    started = time.monotonic()
+    small_orgs, large_orgs, team_specs, write_specs, product_specs = register(products)
     team_ids = seeder.map(seeder.team, team_specs + write_specs)
     teams_done = time.monotonic()
-
-    product_specs = [(team_ids[i], n) for i in range(small_orgs) for n in range(SMALL_ORG_PRODUCTS)]
-    product_specs += [(team_ids[i], n) for i in range(small_orgs, len(team_specs)) for n in range(LARGE_ORG_TEAM_PRODUCTS)]
-    random.Random(1).shuffle(product_specs)  # products of one team arrive interleaved with others', as in life
-    product_ids = seeder.map(seeder.product, product_specs)
+    product_ids = seeder.map(seeder.product, [(team_ids[team], n) for team, n in product_specs])
     done = time.monotonic()
     print(f"seeded {len(team_ids)} teams in {teams_done - started:.1f} s and {len(product_ids)} products "
           f"in {done - teams_done:.1f} s ({len(product_ids) / (done - teams_done):.0f}/s)", flush=True)
+    return team_ids, product_ids, (small_orgs, large_orgs, team_specs)
+
+
+def python_time(seconds):
+    """A timestamp as the service writes it (Python's isoformat of an aware UTC datetime, microseconds)."""
+    whole = int(seconds)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((seconds - whole) * 1e6):06d}+00:00"
+
+
+def write_export(path, products):
+    """Writes the register as an export file (what GET /Export gives and the import verb loads): teams and
+    products with their versions, ordered by id as an export orders them, then one created event for each,
+    in the order they were created. Returns the team ids (in spec order), the product ids and the specs."""
+    small_orgs, large_orgs, team_specs, write_specs, product_specs = register(products)
+    specs = team_specs + write_specs
+    team_ids = [str(uuid.uuid4()) for _ in specs]
+    draw = random.Random(3)
+    product_ids, seen = [], set()
+    while len(product_ids) < len(product_specs):
+        letters = "".join(draw.choice(PRODUCT_ID_ALPHABET) for _ in range(6))
+        product_id = f"P.{letters[:3]}-{letters[3:]}"
+        if product_id not in seen:
+            seen.add(product_id)
+            product_ids.append(product_id)
+    start = time.time() - 86400
+    team_times = [python_time(start + i / 1000) for i in range(len(specs))]
+    product_times = [python_time(start + 3600 + i / 1000) for i in range(len(product_specs))]
+    dumps = json.dumps
+    with open(path, "w") as f:
+        for i in sorted(range(len(specs)), key=team_ids.__getitem__):
+            (ods_code, alias), created = specs[i], team_times[i]
+            f.write(dumps({"kind": "product_team", "id": team_ids[i], "name": f"Bench Team {ods_code}", "ods_code": ods_code,
+                           "status": "active", "created_on": created, "updated_on": None, "deleted_on": None,
+                           "keys": [{"key_type": "product_team_id", "key_value": alias}], "version": 1}) + "\n")
+        for i in sorted(range(len(product_specs)), key=product_ids.__getitem__):
+            team, number = product_specs[i]
+            f.write(dumps({"kind": "product", "id": product_ids[i], "cpm_product_team_id": team_ids[team],
+                           "product_team_id": specs[team][1], "name": f"Seed product {number}", "ods_code": specs[team][0],
+                           "status": "active", "created_on": product_times[i], "updated_on": None, "deleted_on": None,
+                           "version": 1}) + "\n")
+        for i, (ods_code, alias) in enumerate(specs):
+            f.write(dumps({"kind": "event", "event_id": str(uuid.uuid4()), "entity_type": "product_team", "entity_id": team_ids[i],
+                           "type": "ProductTeamCreated", "occurred_on": team_times[i], "version": 1, "request_id": None,
+                           "correlation_id": None, "actor": "apikey-0",
+                           "changes": [{"field": "name", "old": None, "new": f"Bench Team {ods_code}"},
+                                       {"field": "ods_code", "old": None, "new": ods_code},
+                                       {"field": "status", "old": None, "new": "active"},
+                                       {"field": "product_team_id", "old": None, "new": alias}]}) + "\n")
+        for i, (team, number) in enumerate(product_specs):
+            f.write(dumps({"kind": "event", "event_id": str(uuid.uuid4()), "entity_type": "product", "entity_id": product_ids[i],
+                           "type": "ProductCreated", "occurred_on": product_times[i], "version": 1, "request_id": None,
+                           "correlation_id": None, "actor": "apikey-0",
+                           "changes": [{"field": "name", "old": None, "new": f"Seed product {number}"},
+                                       {"field": "cpm_product_team_id", "old": None, "new": team_ids[team]},
+                                       {"field": "status", "old": None, "new": "active"}]}) + "\n")
+    return team_ids, product_ids, (small_orgs, large_orgs, team_specs)
+
+
+def seed_import(service_dll, store_args, env, cwd, products, workdir):
+    """Writes an export file of the register and loads it with the service's import verb (service stopped)."""
+    path = os.path.join(workdir, "register.ndjson")
+    started = time.monotonic()
+    seeded = write_export(path, products)
+    written = time.monotonic()
+    imported = subprocess.run(["dotnet", service_dll, "import", path, f"--Auth:ApiKeys:0={API_KEY}", *store_args],
+                              env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+    done = time.monotonic()
+    if imported.returncode != 0:
+        raise RuntimeError(f"import failed ({imported.returncode}): {imported.stdout[-3000:].decode(errors='replace')}")
+    size_mb = os.path.getsize(path) / 1e6
+    os.remove(path)
+    print(f"wrote an export of {len(seeded[0])} teams and {len(seeded[1])} products ({size_mb:.0f} MB) in "
+          f"{written - started:.1f} s; imported it in {done - written:.1f} s ({len(seeded[1]) / (done - written):,.0f} products/s, "
+          f"with {len(seeded[0]) + len(seeded[1])} events): {imported.stdout.decode(errors='replace').strip()}", flush=True)
+    return seeded
+
+
+def wrk_inputs(team_ids, product_ids, shape, workdir):
+    """The files wrk reads its paths from; returns their paths and contents."""
+    small_orgs, large_orgs, team_specs = shape
 
     sample = random.Random(2)
     files = {
         "products": [f"/Product/{pid}" for pid in sample.sample(product_ids, min(10_000, len(product_ids)))],
         "aliases": [f"/ProductTeam/{alias}" for _, alias in sample.sample(team_specs, min(10_000, len(team_specs)))],
-        "search10": [f"/Product?organisation_code=S{i:05d}" for i in sample.sample(range(small_orgs), min(1000, small_orgs))],
-        "search50": [f"/Product?organisation_code=L{i:05d}" for i in sample.sample(range(large_orgs), min(1000, large_orgs))],
+        "search10": [f"/Product?organisation_code=S{i:06d}" for i in sample.sample(range(small_orgs), min(1000, small_orgs))],
+        "search50": [f"/Product?organisation_code=L{i:06d}" for i in sample.sample(range(large_orgs), min(1000, large_orgs))],
         "writes": [f"/ProductTeam/{team_id}/Product" for team_id in team_ids[len(team_specs):len(team_specs) + WRITE_TEAMS]],
     }
     paths = {}
@@ -363,7 +454,7 @@ def report(rows, startup, restart, peak_rss, load_before, load_after, options):
     lines = [
         f"{options.store}, {options.connections} connections, {options.threads} wrk threads, "
         f"{options.duration} s per run, {options.rounds} round(s) alternating baseline and service, "
-        f"{options.products} products in the register, fake ODS delay {options.ods_delay_ms} ms; "
+        f"{options.products} products in the register (seeded by {options.seed}), fake ODS delay {options.ods_delay_ms} ms; "
         f"{machine()}, load average {load_before:.2f} before and {load_after:.2f} after"
         + (f"; service settings: {', '.join(options.service_setting)}" if options.service_setting else ""),
         "",
@@ -543,7 +634,10 @@ def main():
     parser.add_argument("--products", type=int,
                         help=f"products in the register (default {DEFAULT_PRODUCTS['sqlite']:,} on sqlite, "
                              f"{DEFAULT_PRODUCTS['dynamodb']:,} on dynamodb)")
-    parser.add_argument("--seed-threads", type=int, default=32)
+    parser.add_argument("--seed", choices=["import", "http"],
+                        help="how the register is seeded: an export file loaded with the import verb before the service "
+                             "starts (default on sqlite), or POSTs through the API (default on dynamodb)")
+    parser.add_argument("--seed-threads", type=int, default=32, help="client threads seeding through the API")
     parser.add_argument("--ods-delay-ms", type=float, default=0.0)
     parser.add_argument("--only", help=f"run only scenarios whose name contains this text (\"{WEBHOOK_DRAIN}\": only that one)")
     parser.add_argument("--events", type=int, default=5000, help=f"the backlog of the {WEBHOOK_DRAIN} scenario")
@@ -553,6 +647,8 @@ def main():
     options = parser.parse_args()
     if options.products is None:
         options.products = DEFAULT_PRODUCTS[options.store]
+    if options.seed is None:
+        options.seed = "import" if options.store == "sqlite" else "http"
     if options.connections is None:
         options.connections = DEFAULT_CONNECTIONS[options.store]
 
@@ -592,7 +688,15 @@ def main():
                          env, os.path.dirname(os.path.abspath(options.baseline)))
         wait_for(baseline_port, "/", 30)
 
-        paths, files = seed(service_port, options.products, options.seed_threads, workdir)
+        if options.seed == "import":
+            service.stop()
+            processes.remove(service)
+            seeded = seed_import(os.path.abspath(options.service), store_args, env_service, service_dir, options.products, workdir)
+            service = start("service-seeded", service_args, env_service, service_dir)
+            print(f"service answered /_status after {wait_for(service_port, '/_status', 30) * 1000:.0f} ms on the imported store", flush=True)
+        else:
+            seeded = seed_http(service_port, options.products, options.seed_threads)
+        paths, files = wrk_inputs(*seeded, workdir)
         prefix = "B" + uuid.uuid4().hex[:6].upper()
         rows = []
         for scenario in scenarios(files, paths, prefix, options.products):

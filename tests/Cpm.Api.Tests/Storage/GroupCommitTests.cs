@@ -9,6 +9,8 @@ namespace Cpm.Api.Tests.Storage;
 /// transaction (counted by <see cref="GroupCommit.Commits"/>), yet each keeps its own outcome and
 /// its own atomicity.
 /// </summary>
+// Not alongside CheckpointerTests: its writers keep the thread pool busy, and these count how writes share commits.
+[Collection(nameof(GroupCommitTests))]
 public sealed class GroupCommitTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("cpm-group-commit-").FullName;

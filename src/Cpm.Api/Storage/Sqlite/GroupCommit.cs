@@ -6,12 +6,13 @@ namespace Cpm.Api.Storage.Sqlite;
 /// <summary>
 /// Group commit on the one writer connection. Writes that arrive while a commit is going to disk
 /// queue up; the next caller to hold the writer runs all of them one after another in one
-/// immediate transaction, each inside its own savepoint, and they share that commit's fsync. Each
-/// write stays atomic (one that fails is rolled back to its savepoint alone, the others still
-/// commit) and its caller hears back only after the commit holding it is durable. It owns the
-/// writer connection and closes it.
+/// immediate transaction, and they share that commit's fsync. Each write stays atomic: the batch
+/// first runs without savepoints, and if any write fails it is rolled back and run again with each
+/// write in its own savepoint, so the one that fails is undone alone and the others still commit.
+/// A caller hears back only after the commit holding its write is durable. It owns the writer
+/// connection and closes it.
 /// </summary>
-internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
+internal sealed class GroupCommit(SqliteConnection writer, Action? committed = null) : IDisposable
 {
     // Bounds how long the first write of a batch waits for the last one.
     private const int MaxBatch = 128;
@@ -33,36 +34,51 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
     {
         var pending = new PendingWrite<T>(write);
         _queue.Enqueue(pending);
-        while (!pending.Task.IsCompleted)
+
+        // The caller that finds the writer free runs batches until its own write is done; writers
+        // that find it busy only wait for their outcome, so no lock is handed from waiter to waiter.
+        if (_writerLock.Wait(0, CancellationToken.None))
         {
             try
             {
-                // Once another caller's batch has taken this write, it is seen through to its outcome.
-                await _writerLock.WaitAsync(pending.IsQueued ? cancellationToken : CancellationToken.None);
-            }
-            catch (OperationCanceledException) when (pending.TryAbandon())
-            {
-                throw;
-            }
-            catch (OperationCanceledException)
-            {
-                continue;
-            }
-
-            try
-            {
-                if (!pending.Task.IsCompleted)
+                while (!pending.Task.IsCompleted)
                 {
                     await CommitQueuedAsync();
                 }
             }
             finally
             {
-                _writerLock.Release();
+                ReleaseWriter();
             }
         }
 
-        return await pending.Task;
+        try
+        {
+            return await pending.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (pending.TryAbandon())
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (!pending.Task.IsCompleted)
+        {
+            // A batch has taken this write: it is seen through to its outcome.
+            return await pending.Task;
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> while no batch holds the writer (the batches queued meanwhile wait).</summary>
+    public void Exclusive(Action action, CancellationToken cancellationToken)
+    {
+        _writerLock.Wait(cancellationToken);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            ReleaseWriter();
+        }
     }
 
     /// <summary>
@@ -76,6 +92,35 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
         {
             writer.Dispose();
             _writerLock.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Lets go of the writer; writes queued meanwhile (whose callers found it busy) get a batch on
+    /// the thread pool. Checking the queue after letting go, as writers check the lock after
+    /// queueing, means no write is left queued with nobody to run it.
+    /// </summary>
+    private void ReleaseWriter()
+    {
+        _writerLock.Release();
+        if (!_queue.IsEmpty && _writerLock.Wait(0))
+        {
+            _ = Task.Run(DrainAsync);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (!_queue.IsEmpty)
+            {
+                await CommitQueuedAsync();
+            }
+        }
+        finally
+        {
+            ReleaseWriter();
         }
     }
 
@@ -97,13 +142,11 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
 
         try
         {
-            using var transaction = writer.BeginTransaction();
-            foreach (var write in batch)
+            if (!await TryCommitAsync(batch, inSavepoints: false))
             {
-                await RunInSavepointAsync(write, transaction);
+                await TryCommitAsync(batch, inSavepoints: true);
             }
 
-            transaction.Commit();
             Interlocked.Increment(ref _commits);
         }
         catch (Exception failure)
@@ -120,9 +163,49 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
             return;
         }
 
+        committed?.Invoke();
         foreach (var write in batch)
         {
             write.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Runs the batch in one transaction and commits it. Without savepoints, a write that fails rolls
+    /// the whole transaction back and returns false, so the batch can run again in savepoints; in
+    /// savepoints, a write that fails is undone alone and the rest commit.
+    /// </summary>
+    private async Task<bool> TryCommitAsync(List<PendingWrite> batch, bool inSavepoints)
+    {
+        using var transaction = writer.BeginTransaction();
+        foreach (var write in batch)
+        {
+            write.Reset();
+            if (inSavepoints)
+            {
+                await RunInSavepointAsync(write, transaction);
+            }
+            else if (!await TryRunAsync(write, transaction))
+            {
+                transaction.Rollback();
+                return false;
+            }
+        }
+
+        transaction.Commit();
+        return true;
+    }
+
+    private async Task<bool> TryRunAsync(PendingWrite write, SqliteTransaction transaction)
+    {
+        try
+        {
+            await write.RunAsync(writer, transaction);
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
         }
     }
 
@@ -168,6 +251,9 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
 
         public abstract Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
 
+        /// <summary>Forgets the outcome of a run that was rolled back, before the write runs again.</summary>
+        public abstract void Reset();
+
         /// <summary>Records this write's own failure, reported once the batch is settled.</summary>
         public abstract void Failed(Exception failure);
 
@@ -188,6 +274,12 @@ internal sealed class GroupCommit(SqliteConnection writer) : IDisposable
 
         public override async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction) =>
             _result = await write(connection, transaction);
+
+        public override void Reset()
+        {
+            _result = default;
+            _failure = null;
+        }
 
         public override void Failed(Exception failure) => _failure = failure;
 

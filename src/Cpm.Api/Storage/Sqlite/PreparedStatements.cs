@@ -23,9 +23,14 @@ internal static class PreparedStatements
         }
 
         command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
+        for (var position = 0; position < parameters.Length; position++)
         {
-            var index = command.Parameters.IndexOf(name);
+            var (name, value) = parameters[position];
+
+            // A statement's values come in the same order each time: found by position before by name.
+            var index = position < command.Parameters.Count && ReferenceEquals(command.Parameters[position].ParameterName, name)
+                ? position
+                : command.Parameters.IndexOf(name);
             if (index < 0)
             {
                 command.Parameters.AddWithValue(name, value ?? DBNull.Value);

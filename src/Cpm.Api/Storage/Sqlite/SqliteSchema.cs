@@ -73,4 +73,11 @@ internal static class SqliteSchema
             xml TEXT NOT NULL
         );
         """;
+
+    /// <summary>The indexes a bulk load builds after its rows are in (<see cref="Create"/> builds them again).</summary>
+    public const string DropSecondaryIndexes = """
+        DROP INDEX IF EXISTS products_live_by_team;
+        DROP INDEX IF EXISTS products_live_by_org;
+        DROP INDEX IF EXISTS events_by_entity;
+        """;
 }
