@@ -39,7 +39,7 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
         var entities = new ConcurrentBag<Entity>();
         var unexpected = new ConcurrentQueue<string>();
         var stopwatch = Stopwatch.StartNew();
-        await using var receiver = await WebhookRecorder.StartAsync(stopwatch);
+        await using var receiver = await WebhookReceiver.StartAsync(stopwatch);
         var holder = await fleet.SubscribeAsync(receiver.Url, Secret);
 
         using var stop = new CancellationTokenSource();
@@ -76,11 +76,11 @@ public sealed class NodeKillTests(NodeKillFleet fleet, ITestOutputHelper output)
     }
 
     private async Task AssertTheReceiverGotEveryEventInOrderWithDuplicatesOnlyAroundTheTakeoverAsync(
-        WebhookRecorder receiver, List<JsonObject> feed, TimeSpan killedAt)
+        WebhookReceiver receiver, List<JsonObject> feed, TimeSpan killedAt)
     {
         // A duplicate: sent by the killed holder, acknowledged, but not yet saved as delivered, so sent again by the next one.
-        var deliveries = await receiver.AllOfAsync(feed);
-        var duplicates = WebhookRecorder.AssertSignedAsInTheFeedAndInOrderPerEntity(deliveries, feed, Secret, (first, again) => first <= killedAt && again > killedAt);
+        var deliveries = await FleetDeliveries.AllOfAsync(receiver, feed);
+        var duplicates = FleetDeliveries.AssertSignedAsInTheFeedAndInOrderPerEntity(deliveries, feed, Secret, (first, again) => first <= killedAt && again > killedAt);
 
         // The writes went on after the kill, so events were waiting: the next holder took over within the lease's expiry plus a poll.
         var takeover = deliveries.First(d => d.At > killedAt).At - killedAt;

@@ -36,7 +36,7 @@ public sealed class RollingRestartTests(RollingRestartFleet fleet, ITestOutputHe
     {
         var client = fleet.Client();
         var stopwatch = Stopwatch.StartNew();
-        await using var receiver = await WebhookRecorder.StartAsync(stopwatch);
+        await using var receiver = await WebhookReceiver.StartAsync(stopwatch);
         await fleet.SubscribeAsync(receiver.Url, Secret);
         var team = (string)(await client.CreateTeamAsync())["id"]!;
         var failures = new ConcurrentQueue<string>();
@@ -95,13 +95,13 @@ public sealed class RollingRestartTests(RollingRestartFleet fleet, ITestOutputHe
         await stop.CancelAsync();
         await Task.WhenAll(workers).WaitAsync(Bound);
         var feed = await fleet.ReadWholeFeedAsync();
-        var deliveries = await receiver.AllOfAsync(feed);
+        var deliveries = await FleetDeliveries.AllOfAsync(receiver, feed);
 
         output.WriteLine($"{answered} requests answered by {Workers} clients in {stopwatch.Elapsed.TotalSeconds:0.0} s, {failures.Count} failed");
         timeline.ForEach(output.WriteLine);
         output.WriteLine($"webhook: {deliveries.Count} deliveries of {feed.Count} events");
         Assert.Empty(failures);
-        WebhookRecorder.AssertSignedAsInTheFeedAndInOrderPerEntity(deliveries, feed, Secret, repeatAllowed: (_, _) => false);
+        FleetDeliveries.AssertSignedAsInTheFeedAndInOrderPerEntity(deliveries, feed, Secret, repeatAllowed: (_, _) => false);
         for (var node = 0; node < ServiceFleet.Size; node++)
         {
             Assert.Contains("Stopping: /_ready answers 503", fleet.StoppedOutput[node], StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -14,10 +15,15 @@ namespace Cpm.Api.Tests.Infrastructure;
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly Stopwatch _clock;
     private int _inFlight;
     private int _maxInFlight;
 
-    private WebhookReceiver(WebApplication app) => _app = app;
+    private WebhookReceiver(WebApplication app, Stopwatch clock)
+    {
+        _app = app;
+        _clock = clock;
+    }
 
     public string Url { get; private set; } = "";
 
@@ -41,10 +47,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
-    public static async Task<WebhookReceiver> StartAsync()
+    /// <summary>Starts the receiver; each attempt's arrival is read off <paramref name="clock"/> (by default, one started now).</summary>
+    public static async Task<WebhookReceiver> StartAsync(Stopwatch? clock = null)
     {
         var app = LoopbackServer.Create();
-        var receiver = new WebhookReceiver(app);
+        var receiver = new WebhookReceiver(app, clock ?? Stopwatch.StartNew());
         app.MapPost("/hook", async (HttpRequest request) =>
         {
             var inFlight = Interlocked.Increment(ref receiver._inFlight);
@@ -62,7 +69,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 }
 
                 var failing = receiver.Failing;
-                receiver.Attempts.Enqueue(new WebhookAttempt(body, request.Headers["X-Cpm-Signature"].ToString(), request.ContentType ?? "", !failing));
+                receiver.Attempts.Enqueue(new WebhookAttempt(body, request.Headers["X-Cpm-Signature"].ToString(), request.ContentType ?? "", !failing, receiver._clock.Elapsed));
                 return failing ? Results.StatusCode(500) : Results.Ok();
             }
             finally
@@ -78,7 +85,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
-public sealed record WebhookAttempt(string Body, string Signature, string ContentType, bool Acknowledged)
+public sealed record WebhookAttempt(string Body, string Signature, string ContentType, bool Acknowledged, TimeSpan At)
 {
     public string EventId => (string)JsonNode.Parse(Body)!["event_id"]!;
 

@@ -351,7 +351,10 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
     [Fact]
     public async Task AnAdministratorAddsAWebhookSeesItsDeliveriesInWordsAndDeletesItAfterConfirming()
     {
+        // Failing from the start: other tests write to the shared service meanwhile, and none of
+        // their events may be delivered before the page has shown that nothing was.
         await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Failing = true;
         await EnterKeyAsync(UiService.AdminKey);
         await GoAsync("ui/webhooks.html");
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Add a subscription" })).ToBeVisibleAsync();
@@ -383,8 +386,7 @@ public sealed class UiTests(UiService service, ITestOutputHelper output) : UiBro
         Assert.DoesNotContain("a-secret-of-at-least-16-characters", await Page.ContentAsync(), StringComparison.Ordinal);
         await CheckPageAsync("webhooks-added", anyImpact: true);
 
-        // An event after the subscription reaches a failing receiver; the details page says so in words.
-        receiver.Failing = true;
+        // An event after the subscription reaches the failing receiver; the details page says so in words.
         await Service.Api().CreateTeamAsync(name: "Webhook Team");
         await WaitUntilAsync(() => !receiver.Attempts.IsEmpty);
         await row.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Details") }).ClickAsync();
