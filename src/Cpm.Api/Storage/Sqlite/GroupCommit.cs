@@ -24,7 +24,11 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentQueue<PendingWrite> _queue = new();
+    // How often a thread waiting to run an exclusive action looks for the writer free.
+    private static readonly TimeSpan ExclusivePoll = TimeSpan.FromMilliseconds(5);
+
     private readonly SemaphoreSlim _writerLock = new(1, 1);
+    private ExclusiveAction? _exclusive;
     private long _commits;
 
     /// <summary>Transactions committed so far: fewer than the writes they held when writes shared them.</summary>
@@ -67,18 +71,42 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> while no batch holds the writer (the batches queued meanwhile wait).</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> while no batch holds the writer. Whoever holds the writer runs
+    /// it before its next batch, so writers that never pause cannot starve it; when nobody holds the
+    /// writer, the calling thread takes it and runs the action itself.
+    /// </summary>
     public void Exclusive(Action action, CancellationToken cancellationToken)
     {
-        _writerLock.Wait(cancellationToken);
+        var request = new ExclusiveAction(action);
+        Volatile.Write(ref _exclusive, request);
         try
         {
-            action();
+            while (Task.WaitAny([request.Completion], (int)ExclusivePoll.TotalMilliseconds, cancellationToken) < 0)
+            {
+                if (_writerLock.Wait(0, CancellationToken.None))
+                {
+                    try
+                    {
+                        RunExclusive();
+                    }
+                    finally
+                    {
+                        ReleaseWriter();
+                    }
+                }
+            }
         }
         finally
         {
-            ReleaseWriter();
+            // Withdrawn if still waiting; once taken, it is seen through, so the caller may close what it uses.
+            if (Interlocked.CompareExchange(ref _exclusive, null, request) != request)
+            {
+                Task.WaitAny([request.Completion], Timeout.Infinite, CancellationToken.None);
+            }
         }
+
+        request.Completion.GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -124,8 +152,12 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
         }
     }
 
+    /// <summary>Runs the exclusive action waiting, if any: only while holding the writer.</summary>
+    private void RunExclusive() => Interlocked.Exchange(ref _exclusive, null)?.Run();
+
     private async Task CommitQueuedAsync()
     {
+        RunExclusive();
         var batch = new List<PendingWrite>();
         while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
         {
@@ -296,5 +328,26 @@ internal sealed class GroupCommit(SqliteConnection writer, Action? committed = n
         }
 
         public override void Fail(Exception failure) => _completion.SetException(failure);
+    }
+
+    /// <summary>An action waiting for the writer, and its outcome.</summary>
+    private sealed class ExclusiveAction(Action action)
+    {
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Completion => _completion.Task;
+
+        public void Run()
+        {
+            try
+            {
+                action();
+                _completion.SetResult();
+            }
+            catch (Exception failure)
+            {
+                _completion.SetException(failure);
+            }
+        }
     }
 }
