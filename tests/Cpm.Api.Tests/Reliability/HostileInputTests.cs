@@ -111,10 +111,9 @@ public sealed class HostileInputTests(RealService service) : IClassFixture<RealS
             await Task.Delay(100);
         }
 
-        var first = receiver.Attempts.First();
+        // Different teams' events may be sent at once: follow the first event delivered.
         var delivered = receiver.Delivered.First();
-        Assert.Equal(first.Body, delivered);
-        Assert.Equal([307, 302, 200], receiver.Attempts.Where(a => a.Body == first.Body).Select(a => a.Status).Take(3));
+        Assert.Equal([307, 302, 200], receiver.Attempts.Where(a => a.Body == delivered).Select(a => a.Status).Take(3));
         Assert.Equal(0, receiver.RedirectTargetHits);
         Assert.Contains("HTTP 307", logs.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("hook-password-5c1e", logs.Text, StringComparison.Ordinal);

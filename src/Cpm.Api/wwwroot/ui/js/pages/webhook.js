@@ -48,7 +48,7 @@ async function load() {
 function delivered(through) {
     return through === null
         ? 'Nothing yet: no event has been delivered to this address.'
-        : `Every event up to number ${through} of the change feed has been delivered.`;
+        : `Every event up to number ${through} of the change feed has been delivered, or came before this subscription.`;
 }
 
 function waiting(pending) {
