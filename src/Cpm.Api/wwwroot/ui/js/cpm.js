@@ -425,5 +425,29 @@ export function showAdminProblem(result, description) {
     }
 }
 
+/**
+ * The webhook subscription a page is about (its <code>?id=</code>), or null once the page's
+ * loading line says why not: no id given, or the API refused (<code>refused</code> says why an
+ * administrator is needed).
+ */
+export async function loadWebhook(refused) {
+    const loading = document.getElementById('loading');
+    const id = new URLSearchParams(location.search).get('id');
+    if (!id) {
+        loading.replaceChildren('No subscription was given. ', link('webhooks.html', 'See the webhook subscriptions'), '.');
+        return null;
+    }
+
+    const result = await api('GET', apiPath`Webhooks/${id}`);
+    if (!result.ok) {
+        loading.replaceChildren(link('webhooks.html', 'See the webhook subscriptions'));
+        showAdminProblem(result, refused);
+        return null;
+    }
+
+    loading.remove();
+    return result.body;
+}
+
 export const webhookHref = id => `webhook.html?id=${encodeURIComponent(id)}`;
 export const webhookDeleteHref = id => `webhook-delete.html?id=${encodeURIComponent(id)}`;

@@ -1,10 +1,9 @@
 // The confirmation step before deleting a webhook subscription: what will go, then
 // "Yes, delete this subscription" or back. webhook-delete.html?id=<subscription id>.
 import {
-    api, apiPath, code, flash, link, requireKey, setTitle, showAdminProblem, summaryList, time, webhookHref,
+    api, apiPath, code, flash, loadWebhook, requireKey, setTitle, showAdminProblem, summaryList, time, webhookHref,
 } from '../cpm.js';
 
-const id = new URLSearchParams(location.search).get('id');
 const refused = 'Only administrators can delete webhook subscriptions: you need the admin scope.';
 
 if (requireKey()) {
@@ -12,21 +11,11 @@ if (requireKey()) {
 }
 
 async function load() {
-    const loading = document.getElementById('loading');
-    if (!id) {
-        loading.replaceChildren('No subscription was given. ', link('webhooks.html', 'See the webhook subscriptions'), '.');
+    const webhook = await loadWebhook(refused);
+    if (!webhook) {
         return;
     }
 
-    const result = await api('GET', apiPath`Webhooks/${id}`);
-    if (!result.ok) {
-        loading.replaceChildren(link('webhooks.html', 'See the webhook subscriptions'));
-        showAdminProblem(result, refused);
-        return;
-    }
-
-    const webhook = result.body;
-    loading.remove();
     setTitle(`Delete the subscription to ${webhook.url}`);
     document.getElementById('page-heading').replaceChildren('Are you sure you want to delete the subscription to ', code(webhook.url), '?');
     document.getElementById('details').replaceChildren(summaryList([

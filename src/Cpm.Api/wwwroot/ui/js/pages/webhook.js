@@ -1,30 +1,18 @@
 // One webhook subscription (admin scope) and how its deliveries stand, in words.
 import {
-    api, apiPath, code, link, requireKey, setTitle, showAdminProblem, summaryList, tag, time, webhookDeleteHref,
+    code, loadWebhook, requireKey, setTitle, summaryList, tag, time, webhookDeleteHref,
 } from '../cpm.js';
-
-const id = new URLSearchParams(location.search).get('id');
 
 if (requireKey()) {
     await load();
 }
 
 async function load() {
-    const loading = document.getElementById('loading');
-    if (!id) {
-        loading.replaceChildren('No subscription was given. ', link('webhooks.html', 'See the webhook subscriptions'), '.');
+    const webhook = await loadWebhook('Only administrators can see webhook subscriptions: you need the admin scope.');
+    if (!webhook) {
         return;
     }
 
-    const result = await api('GET', apiPath`Webhooks/${id}`);
-    if (!result.ok) {
-        loading.replaceChildren(link('webhooks.html', 'See the webhook subscriptions'));
-        showAdminProblem(result, 'Only administrators can see webhook subscriptions: you need the admin scope.');
-        return;
-    }
-
-    const webhook = result.body;
-    loading.remove();
     setTitle(`Webhook subscription to ${webhook.url}`);
     document.getElementById('page-heading').replaceChildren('Webhook subscription to ', code(webhook.url));
     document.getElementById('details').replaceChildren(summaryList([
