@@ -276,7 +276,7 @@ internal static class ProductEndpoints
         }
         else if (await store.FindTeamAsync(value, cancellationToken) is { } team)
         {
-            filter = ProductFilter.ByTeam(team.Id);
+            filter = ProductFilter.ByTeam(team);
         }
 
         if (page is null)

@@ -99,9 +99,10 @@ internal sealed record StoredResponse(string Caller, string RequestId, string Fi
 
 internal sealed record SequencedEvent(long Sequence, ChangeEvent Event);
 
-internal sealed record ProductFilter(string? TeamId, string? OdsCode)
+/// <summary>Live products of one organisation, or of one team (whose products are filed under its organisation too).</summary>
+internal sealed record ProductFilter(string? TeamId, string OdsCode)
 {
-    public static ProductFilter ByTeam(string teamId) => new(teamId, null);
+    public static ProductFilter ByTeam(ProductTeam team) => new(team.Id, team.OdsCode);
 
     public static ProductFilter ByOrganisation(string odsCode) => new(null, odsCode);
 }

@@ -311,13 +311,13 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
                 return found;
             }
 
-            if (!IsStorableKey(filter.OdsCode!))
+            if (!IsStorableKey(filter.OdsCode))
             {
                 return found;
             }
 
             // A first page tries one Query; a walk that has a cursor already met more than a page.
-            if (after is null && await OrganisationProductsAsync(filter.OdsCode!, cancellationToken) is { Walk: false } all)
+            if (after is null && await OrganisationProductsAsync(filter.OdsCode, cancellationToken) is { Walk: false } all)
             {
                 found.AddRange(all.Products
                     .OrderBy(product => product.TeamId, StringComparer.Ordinal)

@@ -26,6 +26,14 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
         "VALUES ($event, $entityType, $entity, $type, $at, $version, $request, $correlation, $actor, $changes)";
     private const string EventColumns = "seq, event_id, entity_type, entity_id, type, occurred_on, version, request_id, correlation_id, actor, changes";
 
+    // Searches: both read only the products_live index, an organisation's products or one team's among them.
+    internal const string OrganisationProductsQuery =
+        $"SELECT {ProductColumns} FROM products WHERE ods_code = $ods AND status = 'active' " +
+        "AND (product_team_id, id) > ($afterTeam, $afterProduct) ORDER BY product_team_id, id LIMIT $limit";
+    internal const string TeamProductsQuery =
+        $"SELECT {ProductColumns} FROM products WHERE ods_code = $ods AND product_team_id = $team AND status = 'active' " +
+        "AND id > $afterProduct ORDER BY id LIMIT $limit";
+
     // In KiB (negative): SQLite's default page cache, and the one a bulk load gets.
     private const int DefaultCacheSize = -2000;
     private const int ImportCacheSize = -262144;
@@ -113,7 +121,8 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
             }
 
             using (var products = Command(connection, transaction,
-                "SELECT id FROM products WHERE product_team_id = $team AND status = 'active' ORDER BY id", ("$team", teamId)))
+                "SELECT id FROM products WHERE ods_code = $ods AND product_team_id = $team AND status = 'active' ORDER BY id",
+                ("$ods", team.OdsCode), ("$team", teamId)))
             {
                 var live = await ReadAllAsync(products, reader => reader.GetString(0), cancellationToken);
                 if (live.Count > 0)
@@ -248,11 +257,22 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
     public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            var (column, key) = filter.TeamId is not null ? ("product_team_id", filter.TeamId) : ("ods_code", filter.OdsCode);
-            using var command = Command(connection, null,
-                $"SELECT {ProductColumns} FROM products WHERE {column} = $key AND status = 'active' " +
-                "AND (product_team_id, id) > ($afterTeam, $afterProduct) ORDER BY product_team_id, id LIMIT $limit",
-                ("$key", key), ("$afterTeam", after?.TeamId ?? ""), ("$afterProduct", after?.ProductId ?? ""), ("$limit", limit ?? -1));
+            if (filter.TeamId is { } teamId)
+            {
+                // A cursor from before the team's alias moved to another team may lie on either side of it.
+                var order = after is null ? -1 : string.CompareOrdinal(after.TeamId, teamId);
+                if (order > 0)
+                {
+                    return [];
+                }
+
+                using var teamProducts = Command(connection, null, TeamProductsQuery,
+                    ("$ods", filter.OdsCode), ("$team", teamId), ("$afterProduct", order == 0 ? after!.ProductId : ""), ("$limit", limit ?? -1));
+                return await ReadAllAsync(teamProducts, ReadProduct, cancellationToken);
+            }
+
+            using var command = Command(connection, null, OrganisationProductsQuery,
+                ("$ods", filter.OdsCode), ("$afterTeam", after?.TeamId ?? ""), ("$afterProduct", after?.ProductId ?? ""), ("$limit", limit ?? -1));
             return await ReadAllAsync(command, ReadProduct, cancellationToken);
         });
 
