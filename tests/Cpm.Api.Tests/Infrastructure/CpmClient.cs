@@ -46,6 +46,19 @@ public sealed class CpmClient(HttpClient http, string? apiKey, string? version)
     }
 
     /// <summary>Creates a team with a fresh alias and a fresh known ODS code unless given.</summary>
+    /// <summary>Each path's status and body, in order: what a store must answer alike before and after a change to it.</summary>
+    public async Task<string[]> ReadAllAsync(IEnumerable<string> paths)
+    {
+        var bodies = new List<string>();
+        foreach (var path in paths)
+        {
+            var reply = await GetAsync(path);
+            bodies.Add($"{(int)reply.Status} {reply.Body}");
+        }
+
+        return [.. bodies];
+    }
+
     public async Task<JsonObject> CreateTeamAsync(string? odsCode = null, string name = "Test Team", string? alias = null)
     {
         odsCode ??= Unique.OdsCode();

@@ -32,30 +32,18 @@ public sealed class RestartTests
                     $"/Product?organisation_code={team["ods_code"]}",
                     $"/ProductTeam?organisation_code={team["ods_code"]}",
                 ];
-                before = await ReadAllAsync(client, paths);
+                before = await client.ReadAllAsync(paths);
             }
 
             await using var second = SqliteService.OnFile(database);
             await second.InitializeAsync();
 
-            Assert.Equal(before, await ReadAllAsync(second.Client(), paths));
+            Assert.Equal(before, await second.Client().ReadAllAsync(paths));
         }
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    private static async Task<string[]> ReadAllAsync(CpmClient client, string[] paths)
-    {
-        var bodies = new List<string>();
-        foreach (var path in paths)
-        {
-            var reply = await client.GetAsync(path);
-            bodies.Add($"{(int)reply.Status} {reply.Body}");
-        }
-
-        return [.. bodies];
     }
 }

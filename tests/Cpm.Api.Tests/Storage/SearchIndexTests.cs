@@ -51,7 +51,7 @@ public sealed class SearchIndexTests
                     $"/Product?product_team_id={alias}&limit=2&cursor={firstPage["next_cursor"]}",
                     $"/Product?product_team_id={other["id"]}",
                 ];
-                before = await ReadAllAsync(client, paths);
+                before = await client.ReadAllAsync(paths);
             }
 
             Assert.All(before, body => Assert.StartsWith("200 ", body));
@@ -65,7 +65,7 @@ public sealed class SearchIndexTests
             {
                 // Starting on that store builds the new index and drops the earlier two.
                 await upgraded.InitializeAsync();
-                Assert.Equal(before, await ReadAllAsync(upgraded.Client(), paths));
+                Assert.Equal(before, await upgraded.Client().ReadAllAsync(paths));
             }
 
             await using (var connection = Open(database))
@@ -135,17 +135,5 @@ public sealed class SearchIndexTests
         }
 
         return string.Join(" | ", steps);
-    }
-
-    private static async Task<string[]> ReadAllAsync(CpmClient client, string[] paths)
-    {
-        var bodies = new List<string>();
-        foreach (var path in paths)
-        {
-            var reply = await client.GetAsync(path);
-            bodies.Add($"{(int)reply.Status} {reply.Body}");
-        }
-
-        return [.. bodies];
     }
 }
