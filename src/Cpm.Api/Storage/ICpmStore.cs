@@ -108,7 +108,21 @@ internal sealed record ProductFilter(string? TeamId, string OdsCode)
 }
 
 /// <summary>Where a product walk stopped: products come in (team id, product id) order within an organisation.</summary>
-internal sealed record ProductPosition(string TeamId, string ProductId);
+internal sealed record ProductPosition(string TeamId, string ProductId)
+{
+    /// <summary>
+    /// Where a walk of one team's products resumes after <paramref name="after"/>: null when the
+    /// position lies past the team (nothing is left), "" for the team's first product. A cursor from
+    /// before the team's alias moved to another team may lie on either side of it.
+    /// </summary>
+    public static string? ResumeInTeam(ProductPosition? after, string teamId) =>
+        (after is null ? -1 : string.CompareOrdinal(after.TeamId, teamId)) switch
+        {
+            < 0 => "",
+            0 => after!.ProductId,
+            _ => null,
+        };
+}
 
 internal enum ProductCreation
 {

@@ -301,11 +301,9 @@ internal sealed partial class DynamoDbStore(IAmazonDynamoDB client, IOptions<Sto
             var found = new List<Product>();
             if (filter.TeamId is { } teamId)
             {
-                // A cursor from before the team's alias moved to another team may lie on either side of it.
-                var order = after is null ? -1 : string.CompareOrdinal(after.TeamId, teamId);
-                if (IsStorableKey(teamId) && order <= 0)
+                if (IsStorableKey(teamId) && ProductPosition.ResumeInTeam(after, teamId) is { } afterProduct)
                 {
-                    await AddLiveProductsAsync(found, teamId, order == 0 ? after!.ProductId : null, limit, cancellationToken);
+                    await AddLiveProductsAsync(found, teamId, afterProduct.Length == 0 ? null : afterProduct, limit, cancellationToken);
                 }
 
                 return found;

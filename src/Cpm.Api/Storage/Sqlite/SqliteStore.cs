@@ -259,15 +259,13 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
         {
             if (filter.TeamId is { } teamId)
             {
-                // A cursor from before the team's alias moved to another team may lie on either side of it.
-                var order = after is null ? -1 : string.CompareOrdinal(after.TeamId, teamId);
-                if (order > 0)
+                if (ProductPosition.ResumeInTeam(after, teamId) is not { } afterProduct)
                 {
                     return [];
                 }
 
                 using var teamProducts = Command(connection, null, TeamProductsQuery,
-                    ("$ods", filter.OdsCode), ("$team", teamId), ("$afterProduct", order == 0 ? after!.ProductId : ""), ("$limit", limit ?? -1));
+                    ("$ods", filter.OdsCode), ("$team", teamId), ("$afterProduct", afterProduct), ("$limit", limit ?? -1));
                 return await ReadAllAsync(teamProducts, ReadProduct, cancellationToken);
             }
 
