@@ -103,6 +103,10 @@ internal sealed record ChangeEvent(
 
     private static FieldChange StatusChange(string from, string to) => new("status", from, to);
 
+    /// <summary>
+    /// Event ids are version 7 uuids: they begin with the time, so a new id files at the end of the
+    /// store's event id index (one page every write touches anyway) instead of on a random page.
+    /// </summary>
     private static ChangeEvent Create(string entityType, string entityId, string type, long version, WriteContext context, IReadOnlyList<FieldChange> changes) =>
-        new(Guid.NewGuid().ToString(), entityType, entityId, type, context.Now, version, context.RequestId, context.CorrelationId, context.Actor, changes);
+        new(Guid.CreateVersion7(context.Now).ToString(), entityType, entityId, type, context.Now, version, context.RequestId, context.CorrelationId, context.Actor, changes);
 }

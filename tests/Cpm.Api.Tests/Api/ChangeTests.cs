@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Cpm.Api.Tests.Infrastructure;
 
@@ -225,6 +226,16 @@ public abstract class ChangeTests(CpmService service)
         Assert.Equal(
             ["event_id", "entity_type", "entity_id", "type", "occurred_on", "version", "request_id", "correlation_id", "actor", "changes"],
             history[0]!.AsObject().Select(p => p.Key));
+        Assert.All(history, e => AssertTimeOrderedId((string)e!["event_id"]!, (string)e["occurred_on"]!));
+    }
+
+    /// <summary>An event id is a lowercase version 7 uuid whose first 48 bits are its event's time in Unix milliseconds.</summary>
+    private static void AssertTimeOrderedId(string eventId, string occurredOn)
+    {
+        var id = Guid.ParseExact(eventId, "D");
+        Assert.Equal(eventId, id.ToString());
+        Assert.Equal(7, id.Version);
+        Assert.Equal(DateTimeOffset.Parse(occurredOn, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds(), Convert.ToInt64(eventId.Replace("-", "")[..12], 16));
     }
 
     [Fact]
