@@ -93,6 +93,54 @@ public abstract class CallerTests(CpmService service)
         Assert.Equal(expected, walked);
     }
 
+    /// <summary>
+    /// A search by alias pages through the team the alias names now. A cursor taken while the alias
+    /// named an earlier team keeps its place in the walk's order: if that team sorts before the
+    /// alias's new team, the new team's products are all still to come; if after, they were passed.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ACursorFromBeforeAnAliasMovedKeepsItsPlaceInTheWalk(bool earlierTeamSortsFirst)
+    {
+        var ods = Unique.OdsCode();
+        var alias = Guid.NewGuid().ToString();
+        var earlier = (string)(await _client.CreateTeamAsync(ods, alias: alias))["id"]!;
+        var earlierProducts = new[] { (string)(await _client.CreateProductAsync(earlier))["id"]!, (string)(await _client.CreateProductAsync(earlier))["id"]! };
+        var cursor = (string)(await _client.GetAsync($"/Product?product_team_id={alias}&limit=1")).Json()["next_cursor"]!;
+        foreach (var product in earlierProducts)
+        {
+            (await _client.DeleteAsync($"/ProductTeam/{earlier}/Product/{product}")).AssertStatus(HttpStatusCode.OK);
+        }
+
+        (await _client.DeleteAsync($"/ProductTeam/{earlier}")).AssertStatus(HttpStatusCode.OK);
+        var current = await MoveAliasToANewTeamAsync(ods, alias, id => string.CompareOrdinal(earlier, id) < 0 == earlierTeamSortsFirst);
+        var currentProducts = new[] { (string)(await _client.CreateProductAsync(current))["id"]!, (string)(await _client.CreateProductAsync(current))["id"]! };
+
+        var page = (await _client.GetAsync($"/Product?product_team_id={alias}&limit=5&cursor={cursor}")).Json();
+
+        var found = page["results"]!.AsArray().SelectMany(o => o!["product_teams"]!.AsArray()).SelectMany(t => t!["products"]!.AsArray()).Select(p => (string)p!["id"]!);
+        Assert.Equal(earlierTeamSortsFirst ? currentProducts.Order(StringComparer.Ordinal) : [], found);
+        Assert.Null((string?)page["next_cursor"]);
+    }
+
+    /// <summary>Gives <paramref name="alias"/> to a new team of <paramref name="ods"/> whose id <paramref name="wanted"/> accepts (ids are random: each try has an even chance).</summary>
+    private async Task<string> MoveAliasToANewTeamAsync(string ods, string alias, Func<string, bool> wanted)
+    {
+        for (var attempt = 0; attempt < 40; attempt++)
+        {
+            var id = (string)(await _client.CreateTeamAsync(ods, alias: alias))["id"]!;
+            if (wanted(id))
+            {
+                return id;
+            }
+
+            (await _client.DeleteAsync($"/ProductTeam/{id}")).AssertStatus(HttpStatusCode.OK);
+        }
+
+        throw new InvalidOperationException("40 new team ids all fell on the wrong side");
+    }
+
     [Fact]
     public async Task ConcurrentRetriesOfOnePostCreateOneProductAndAllGetTheSameAnswer()
     {
