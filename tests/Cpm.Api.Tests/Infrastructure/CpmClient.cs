@@ -45,7 +45,6 @@ public sealed class CpmClient(HttpClient http, string? apiKey, string? version)
         return new Reply(response.StatusCode, Encoding.UTF8.GetString(bytes), bytes.Length, response);
     }
 
-    /// <summary>Creates a team with a fresh alias and a fresh known ODS code unless given.</summary>
     /// <summary>Each path's status and body, in order: what a store must answer alike before and after a change to it.</summary>
     public async Task<string[]> ReadAllAsync(IEnumerable<string> paths)
     {
@@ -59,6 +58,7 @@ public sealed class CpmClient(HttpClient http, string? apiKey, string? version)
         return [.. bodies];
     }
 
+    /// <summary>Creates a team with a fresh alias and a fresh known ODS code unless given.</summary>
     public async Task<JsonObject> CreateTeamAsync(string? odsCode = null, string name = "Test Team", string? alias = null)
     {
         odsCode ??= Unique.OdsCode();
