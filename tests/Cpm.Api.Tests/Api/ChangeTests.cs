@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json.Nodes;
 using Cpm.Api.Tests.Infrastructure;
 
 namespace Cpm.Api.Tests.Api;
@@ -100,6 +101,30 @@ public abstract class ChangeTests(CpmService service)
         (await _client.DeleteAsync($"/ProductTeam/{id}/Product/{product}")).AssertStatus(HttpStatusCode.OK);
         (await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{id}/Product/{product}", """{"name": "Again"}""", ("If-Match", "*")))
             .AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find CpmProduct for key ('{id}', '{product}')");
+    }
+
+    [Theory]
+    [InlineData("organisation_code")]
+    [InlineData("product_team_id")]
+    public async Task SearchesShowEachProductAsItsOwnReadDoesAfterARename(string parameter)
+    {
+        var ods = Unique.OdsCode();
+        var team = await _client.CreateTeamAsync(ods);
+        var id = (string)team["id"]!;
+        var products = new[] { (string)(await _client.CreateProductAsync(id))["id"]!, (string)(await _client.CreateProductAsync(id))["id"]! };
+        (await _client.SendAsync(HttpMethod.Patch, $"/ProductTeam/{id}/Product/{products[0]}", """{"name": "New Name"}""", ("If-Match", "*"))).AssertStatus(HttpStatusCode.OK);
+        var value = parameter == "organisation_code" ? ods : (string)team["keys"]![0]!["key_value"]!;
+
+        foreach (var query in new[] { "", "&limit=10" })
+        {
+            var found = (await _client.GetAsync($"/Product?{parameter}={value}{query}")).Json()["results"]![0]!["product_teams"]![0]!["products"]!.AsArray();
+            Assert.Equal(products.Order(StringComparer.Ordinal), found.Select(product => (string)product!["id"]!));
+            foreach (var product in found)
+            {
+                var read = (await _client.GetAsync($"/Product/{product!["id"]}")).Json();
+                Assert.True(JsonNode.DeepEquals(read, product), $"search: {product.ToJsonString()}, read: {read.ToJsonString()}");
+            }
+        }
     }
 
     [Fact]

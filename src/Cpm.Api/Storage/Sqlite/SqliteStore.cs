@@ -27,11 +27,13 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
     private const string EventColumns = "seq, event_id, entity_type, entity_id, type, occurred_on, version, request_id, correlation_id, actor, changes";
 
     // Searches: both read only the products_live index, an organisation's products or one team's among them.
+    // They leave out what every row they find shares: the organisation searched, the live status, no deletion time.
+    private const string LiveProductColumns = "id, product_team_id, product_team_alias, name, created_on, updated_on, version";
     internal const string OrganisationProductsQuery =
-        $"SELECT {ProductColumns} FROM products WHERE ods_code = $ods AND status = 'active' " +
+        $"SELECT {LiveProductColumns} FROM products WHERE ods_code = $ods AND status = 'active' " +
         "AND (product_team_id, id) > ($afterTeam, $afterProduct) ORDER BY product_team_id, id LIMIT $limit";
     internal const string TeamProductsQuery =
-        $"SELECT {ProductColumns} FROM products WHERE ods_code = $ods AND product_team_id = $team AND status = 'active' " +
+        $"SELECT {LiveProductColumns} FROM products WHERE ods_code = $ods AND product_team_id = $team AND status = 'active' " +
         "AND id > $afterProduct ORDER BY id LIMIT $limit";
 
     // In KiB (negative): SQLite's default page cache, and the one a bulk load gets.
@@ -266,12 +268,12 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
 
                 using var teamProducts = Command(connection, null, TeamProductsQuery,
                     ("$ods", filter.OdsCode), ("$team", teamId), ("$afterProduct", afterProduct), ("$limit", limit ?? -1));
-                return await ReadAllAsync(teamProducts, ReadProduct, cancellationToken);
+                return await ReadAllAsync(teamProducts, reader => ReadLiveProduct(reader, filter.OdsCode), cancellationToken);
             }
 
             using var command = Command(connection, null, OrganisationProductsQuery,
                 ("$ods", filter.OdsCode), ("$afterTeam", after?.TeamId ?? ""), ("$afterProduct", after?.ProductId ?? ""), ("$limit", limit ?? -1));
-            return await ReadAllAsync(command, ReadProduct, cancellationToken);
+            return await ReadAllAsync(command, reader => ReadLiveProduct(reader, filter.OdsCode), cancellationToken);
         });
 
     public Task<IReadOnlyList<SequencedEvent>> GetHistoryAsync(string entityType, string entityId, long afterPosition, int limit, CancellationToken cancellationToken) =>
@@ -502,6 +504,19 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
         ParseOrNull(reader, 7),
         ParseOrNull(reader, 8),
         reader.GetInt64(9));
+
+    /// <summary>A row of <see cref="LiveProductColumns"/>, found among the live products of <paramref name="odsCode"/>.</summary>
+    private static Product ReadLiveProduct(SqliteDataReader reader, string odsCode) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.GetString(3),
+        odsCode,
+        EntityStatus.Active,
+        PythonTime.Parse(reader.GetString(4)),
+        ParseOrNull(reader, 5),
+        null,
+        reader.GetInt64(6));
 
     private static SequencedEvent ReadEvent(SqliteDataReader reader) => new(
         reader.GetInt64(0),
