@@ -259,6 +259,7 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
     public Task<IReadOnlyList<Product>> FindProductsAsync(ProductFilter filter, ProductPosition? after, int? limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
+            Func<SqliteDataReader, Product> read = reader => ReadLiveProduct(reader, filter.OdsCode);
             if (filter.TeamId is { } teamId)
             {
                 if (ProductPosition.ResumeInTeam(after, teamId) is not { } afterProduct)
@@ -268,12 +269,12 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
 
                 using var teamProducts = Command(connection, null, TeamProductsQuery,
                     ("$ods", filter.OdsCode), ("$team", teamId), ("$afterProduct", afterProduct), ("$limit", limit ?? -1));
-                return await ReadAllAsync(teamProducts, reader => ReadLiveProduct(reader, filter.OdsCode), cancellationToken);
+                return await ReadAllAsync(teamProducts, read, cancellationToken);
             }
 
             using var command = Command(connection, null, OrganisationProductsQuery,
                 ("$ods", filter.OdsCode), ("$afterTeam", after?.TeamId ?? ""), ("$afterProduct", after?.ProductId ?? ""), ("$limit", limit ?? -1));
-            return await ReadAllAsync(command, reader => ReadLiveProduct(reader, filter.OdsCode), cancellationToken);
+            return await ReadAllAsync(command, read, cancellationToken);
         });
 
     public Task<IReadOnlyList<SequencedEvent>> GetHistoryAsync(string entityType, string entityId, long afterPosition, int limit, CancellationToken cancellationToken) =>
