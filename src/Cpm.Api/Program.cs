@@ -31,6 +31,7 @@ builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
 builder.Services.AddPersonSignIn(builder.Configuration, builder.Environment);
 builder.Services.AddOdsClient(builder.Configuration);
 builder.Services.AddProductIds(builder.Configuration);
+builder.Services.AddSingleton<KnownTeams>();
 builder.Services.AddSingleton<IdempotencyLocks>();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddCpmHealthChecks();

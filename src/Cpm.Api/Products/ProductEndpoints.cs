@@ -77,6 +77,7 @@ internal static class ProductEndpoints
         [FromRoute(Name = "product_team_id")] string teamKey,
         HttpContext context,
         ICpmStore store,
+        KnownTeams teams,
         ProductIdGenerator ids,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -87,7 +88,7 @@ internal static class ProductEndpoints
             return invalid!;
         }
 
-        if (await store.FindTeamAsync(teamKey, cancellationToken) is not { } team)
+        if (await teams.FindAsync(teamKey, cancellationToken) is not { } team)
         {
             return ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey));
         }

@@ -62,6 +62,18 @@ public sealed class CallCountTests(DynamoDbFaultService service) : IClassFixture
     }
 
     [Fact]
+    public async Task AnotherProductInATeamKnownByIdTakesTwoCalls()
+    {
+        var team = (string)(await _client.CreateTeamAsync())["id"]!;
+        await _client.CreateProductAsync(team);
+
+        var (created, calls) = await CountAsync(() => _client.PostAsync($"/ProductTeam/{team}/Product", """{"name": "Counted"}"""));
+
+        created.AssertStatus(HttpStatusCode.Created);
+        Assert.Equal(["GetItem", "TransactWriteItems"], calls);
+    }
+
+    [Fact]
     public async Task SearchesTakeTwoCallsByTeamAndOneByOrganisation()
     {
         var ods = Unique.OdsCode();
