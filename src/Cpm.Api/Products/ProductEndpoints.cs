@@ -95,7 +95,10 @@ internal static class ProductEndpoints
 
         if (OrganisationScope.Deny(context, team.OdsCode) is { } denied)
         {
-            return denied;
+            // Refused only while the team is live: a remembered team may have been deleted since.
+            return await store.FindTeamAsync(team.Id, cancellationToken) is null
+                ? ApiResults.NotFound(ProductTeam.NotFoundMessage(teamKey))
+                : denied;
         }
 
         var write = context.WriteContext(time);
