@@ -236,10 +236,7 @@ public abstract class CallerTests(CpmService service)
     public async Task AnotherOrganisationsTeamDeletedAfterItsFirstProductIsNotFoundForALimitedCaller()
     {
         var limited = service.Client(CpmService.LimitedWriterKey);
-        var team = (string)(await _client.CreateTeamAsync())["id"]!;
-        var product = (string)(await _client.CreateProductAsync(team))["id"]!;
-        (await _client.DeleteAsync($"/ProductTeam/{team}/Product/{product}")).AssertStatus(HttpStatusCode.OK);
-        (await _client.DeleteAsync($"/ProductTeam/{team}")).AssertStatus(HttpStatusCode.OK);
+        var team = (string)(await _client.CreateTeamThatHadAProductAsync()).Team["id"]!;
 
         (await limited.PostAsync($"/ProductTeam/{team}/Product", """{"name": "No"}"""))
             .AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find ProductTeam for key ('{team}')");

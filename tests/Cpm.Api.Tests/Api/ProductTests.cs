@@ -76,11 +76,8 @@ public abstract class ProductTests(CpmService service)
     [Fact]
     public async Task ATeamDeletedAfterItsFirstProductTakesNoMoreUntilRestored()
     {
-        var team = await _client.CreateTeamAsync();
+        var (team, _) = await _client.CreateTeamThatHadAProductAsync();
         var id = (string)team["id"]!;
-        var first = (string)(await _client.CreateProductAsync(id))["id"]!;
-        (await _client.DeleteAsync($"/ProductTeam/{id}/Product/{first}")).AssertStatus(HttpStatusCode.OK);
-        (await _client.DeleteAsync($"/ProductTeam/{id}")).AssertStatus(HttpStatusCode.OK);
 
         (await _client.PostAsync($"/ProductTeam/{id}/Product", """{"name": "x"}"""))
             .AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND", $"Could not find ProductTeam for key ('{id}')");
@@ -94,11 +91,8 @@ public abstract class ProductTests(CpmService service)
     [Fact]
     public async Task AnAliasPassedToANewTeamTakesProductsIntoTheNewTeam()
     {
-        var team = await _client.CreateTeamAsync();
+        var (team, _) = await _client.CreateTeamThatHadAProductAsync(byAlias: true);
         var alias = (string)team["keys"]![0]!["key_value"]!;
-        var first = (string)(await _client.CreateProductAsync(alias))["id"]!;
-        (await _client.DeleteAsync($"/ProductTeam/{alias}/Product/{first}")).AssertStatus(HttpStatusCode.OK);
-        (await _client.DeleteAsync($"/ProductTeam/{alias}")).AssertStatus(HttpStatusCode.OK);
         var successor = await _client.CreateTeamAsync(alias: alias);
 
         var reply = await _client.PostAsync($"/ProductTeam/{alias}/Product", """{"name": "x"}""");

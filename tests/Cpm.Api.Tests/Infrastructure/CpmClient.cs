@@ -75,6 +75,20 @@ public sealed class CpmClient(HttpClient http, string? apiKey, string? version)
         reply.AssertStatus(HttpStatusCode.Created);
         return reply.Json();
     }
+
+    /// <summary>
+    /// Creates a team and a product in it, then deletes both (the product first: a team with live
+    /// products cannot be deleted), naming the team by its alias or by its id throughout.
+    /// </summary>
+    public async Task<(JsonObject Team, string ProductId)> CreateTeamThatHadAProductAsync(bool byAlias = false)
+    {
+        var team = await CreateTeamAsync();
+        var key = byAlias ? (string)team["keys"]![0]!["key_value"]! : (string)team["id"]!;
+        var product = (string)(await CreateProductAsync(key))["id"]!;
+        (await DeleteAsync($"/ProductTeam/{key}/Product/{product}")).AssertStatus(HttpStatusCode.OK);
+        (await DeleteAsync($"/ProductTeam/{key}")).AssertStatus(HttpStatusCode.OK);
+        return (team, product);
+    }
 }
 
 public sealed record Reply(HttpStatusCode Status, string Body, int ByteCount, HttpResponseMessage Response)
