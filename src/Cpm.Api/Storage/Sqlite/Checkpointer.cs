@@ -9,8 +9,8 @@ namespace Cpm.Api.Storage.Sqlite;
 /// only appends to the log and syncs it. SQLite's automatic checkpoint is off on the writer. After
 /// a commit, a passive checkpoint copies what it can without blocking anyone. A passive checkpoint
 /// never catches up with a writer that keeps committing, and the log only starts over when a write
-/// begins with every frame copied, so once the log passes <see cref="RestartFrames"/> the next
-/// checkpoint runs while no batch holds the writer: it copies the rest, and the next batch starts
+/// begins with every frame copied, so once the log passes <see cref="RestartFrames"/> passive
+/// checkpoints catch up and then one runs while no batch holds the writer: it copies the rest, and the next batch starts
 /// the log over from its beginning. A reader still reading old frames can hold that back, as it
 /// would any checkpoint; the next round tries again. Acknowledged writes are in the synced log
 /// throughout, and each checkpoint syncs the database before the log is reused.
@@ -121,9 +121,8 @@ internal sealed class Checkpointer : IDisposable
 
     /// <summary>
     /// Passive checkpoints back to back, each copying the frames committed while the one before ran,
-    /// until a round finds few new ones. Without them the pause copied everything committed since the
-    /// last round began, and synced those pages of the database: 20 to 44 ms with the writer stopped,
-    /// several times a second under load; with them 4 to 24 ms.
+    /// until a round finds few new ones, so the pause that follows copies, and syncs to the database,
+    /// only what the last round left rather than everything committed since the round before.
     /// </summary>
     private void CatchUp(int frames)
     {
