@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Cpm.Api.Storage.Sqlite;
+using Cpm.Api.Telemetry;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cpm.Api.Tests.Storage;
@@ -7,7 +11,8 @@ namespace Cpm.Api.Tests.Storage;
 /// <summary>
 /// Checkpoints on their own connection and thread, with SQLite's automatic checkpoint off on the
 /// writer as the store sets it: writers that never pause do not grow the write-ahead log without
-/// bound, and every committed row is in the database.
+/// bound, every committed row is in the database, and the checkpoint that holds the writer
+/// copies only what the passive rounds before it left.
 /// </summary>
 [Collection(nameof(GroupCommitTests))]
 public sealed class CheckpointerTests : IDisposable
@@ -19,24 +24,19 @@ public sealed class CheckpointerTests : IDisposable
     private const int RowBytes = 16 * 1024;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("cpm-checkpointer-").FullName;
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     private string DatabasePath => Path.Combine(_directory, "test.db");
+
+    private string ConnectionString => $"Data Source={DatabasePath};Pooling=False";
 
     [Fact]
     public async Task TheLogStaysBoundedWhileWritersNeverPause()
     {
-        var connectionString = $"Data Source={DatabasePath};Pooling=False";
-        var writer = new SqliteConnection(connectionString);
-        writer.Open();
-        using (var schema = writer.CreateCommand())
-        {
-            schema.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE rows (id TEXT PRIMARY KEY, data BLOB NOT NULL);";
-            schema.ExecuteNonQuery();
-        }
-
+        var writer = OpenWriter();
         Checkpointer? checkpointer = null;
         var commits = new GroupCommit(writer, () => checkpointer?.Committed());
-        checkpointer = new Checkpointer(connectionString, commits, NullLogger.Instance, RestartFrames);
+        checkpointer = NewCheckpointer(commits);
         long largestLog = 0;
         using (commits)
         using (checkpointer)
@@ -70,10 +70,132 @@ public sealed class CheckpointerTests : IDisposable
         Assert.Equal((long)Writers * RowsPerWriter * RowBytes, result.GetInt64(1));
     }
 
+    [Fact]
+    public async Task TheCheckpointHoldingTheWriterCopiesOnlyWhatThePassiveRoundsLeft()
+    {
+        // A log already past the limit (90 rows of 16 KiB are over 360 frames), written before the
+        // checkpointer starts, with a reader holding a snapshot of the first 80 rows: the first round
+        // can copy only those, so the log has frames left and does not start over.
+        var writer = OpenWriter();
+        InsertRows(writer, "before", 80);
+        using var reader = new SqliteConnection(ConnectionString);
+        reader.Open();
+        using var snapshot = reader.BeginTransaction(deferred: true);
+        using (var read = reader.CreateCommand())
+        {
+            read.Transaction = snapshot;
+            read.CommandText = "SELECT count(*) FROM rows";
+            Assert.Equal(80L, read.ExecuteScalar());
+        }
+
+        InsertRows(writer, "after", 10);
+
+        // The listener runs on the checkpointer's thread as each checkpoint is measured: after the first
+        // round the reader lets go and 32 more rows (over 128 frames) commit, as writers' would while that round ran.
+        Checkpointer? checkpointer = null;
+        var commits = new GroupCommit(writer, () => checkpointer?.Committed());
+        var passiveRounds = new ConcurrentQueue<int>();
+        var heldWriter = new ConcurrentQueue<int>();
+        var pauses = new ConcurrentQueue<double>();
+        using var listener = ListenToCheckpoints((frames, held) =>
+        {
+            if (held)
+            {
+                heldWriter.Enqueue(frames);
+            }
+            else
+            {
+                passiveRounds.Enqueue(frames);
+                if (passiveRounds.Count > 1)
+                {
+                    return;
+                }
+
+                snapshot.Commit();
+                for (var n = 0; n < 32; n++)
+                {
+                    commits.WriteAsync((connection, transaction) => Task.FromResult(Insert(connection, transaction, $"during-{n}")), CancellationToken.None).GetAwaiter().GetResult();
+                }
+            }
+        }, pauses.Enqueue);
+
+        using (commits)
+        {
+            checkpointer = NewCheckpointer(commits);
+            using (checkpointer)
+            {
+                await commits.WriteAsync((connection, transaction) => Task.FromResult(Insert(connection, transaction, "wake")), CancellationToken.None);
+                for (var wait = 0; wait < 200 && heldWriter.IsEmpty; wait++)
+                {
+                    await Task.Delay(50);
+                }
+            }
+        }
+
+        // The first round copied the reader's 80 rows; a round after it copied the rest and the rows
+        // committed during it (without that round, the checkpoint holding the writer would have), and
+        // the next found nothing new, so the checkpoint holding the writer had nothing left to copy.
+        Assert.Equal(0, Assert.Single(heldWriter));
+        Assert.InRange(Assert.Single(pauses), double.Epsilon, 10);
+        var rounds = passiveRounds.ToArray();
+        Assert.True(rounds.Length >= 3, $"Passive rounds copied {string.Join(", ", rounds)} frames.");
+        Assert.InRange(rounds[0], RestartFrames, 400);
+        Assert.InRange(rounds[1], 128 + 32, 400);
+    }
+
     public void Dispose()
     {
+        _services.Dispose();
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    private SqliteConnection OpenWriter()
+    {
+        var writer = new SqliteConnection(ConnectionString);
+        writer.Open();
+        using var schema = writer.CreateCommand();
+        schema.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE rows (id TEXT PRIMARY KEY, data BLOB NOT NULL);";
+        schema.ExecuteNonQuery();
+        return writer;
+    }
+
+    private static void InsertRows(SqliteConnection writer, string prefix, int count)
+    {
+        using var transaction = writer.BeginTransaction();
+        for (var n = 0; n < count; n++)
+        {
+            Insert(writer, transaction, $"{prefix}-{n}");
+        }
+
+        transaction.Commit();
+    }
+
+    private Checkpointer NewCheckpointer(GroupCommit commits) =>
+        new(ConnectionString, commits, new CpmMetrics(_services.GetRequiredService<IMeterFactory>()), TimeProvider.System, NullLogger.Instance, RestartFrames);
+
+    /// <summary>
+    /// Hears this test's checkpoints only: the frames each copied and whether it held the writer,
+    /// and how long each that held the writer took.
+    /// </summary>
+    private MeterListener ListenToCheckpoints(Action<int, bool> checkpointed, Action<double> pausedWriter)
+    {
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, subscription) =>
+            {
+                if (instrument.Name is "cpm.sqlite.checkpoint.frames" or "cpm.sqlite.writer.pause.duration" && ReferenceEquals(instrument.Meter.Scope, meters))
+                {
+                    subscription.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, frames, tags, _) =>
+            checkpointed(frames, tags.ToArray().Any(tag => tag is { Key: "held_writer", Value: true })));
+        listener.SetMeasurementEventCallback<double>((_, seconds, _, _) => pausedWriter(seconds));
+        listener.Start();
+        return listener;
     }
 
     private static int Insert(SqliteConnection connection, SqliteTransaction transaction, string id)

@@ -1,3 +1,4 @@
+using Cpm.Api.Telemetry;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -13,7 +14,8 @@ namespace Cpm.Api.Storage.Sqlite;
 /// checkpoints catch up and then one runs while no batch holds the writer: it copies the rest, and the next batch starts
 /// the log over from its beginning. A reader still reading old frames can hold that back, as it
 /// would any checkpoint; the next round tries again. Acknowledged writes are in the synced log
-/// throughout, and each checkpoint syncs the database before the log is reused.
+/// throughout, and each checkpoint syncs the database before the log is reused. The frames each
+/// checkpoint copies, and how long each one that held the writer took, are measured.
 /// </summary>
 internal sealed class Checkpointer : IDisposable
 {
@@ -33,12 +35,18 @@ internal sealed class Checkpointer : IDisposable
     private readonly GroupCommit _commits;
     private readonly SemaphoreSlim _committed = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CpmMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _restartFrames;
     private readonly Thread _thread;
     private long _checkpoints;
 
-    public Checkpointer(string connectionString, GroupCommit commits, ILogger logger, int restartFrames = RestartFrames)
+    // The log's frames and the frames copied from it after the last checkpoint (its thread's or the writer's, never both at once).
+    private int _logFrames;
+    private int _copiedFrames;
+
+    public Checkpointer(string connectionString, GroupCommit commits, CpmMetrics metrics, TimeProvider time, ILogger logger, int restartFrames = RestartFrames)
     {
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
@@ -50,6 +58,8 @@ internal sealed class Checkpointer : IDisposable
         }
 
         _commits = commits;
+        _metrics = metrics;
+        _time = time;
         _logger = logger;
         _restartFrames = restartFrames;
         _thread = new Thread(Run) { IsBackground = true, Name = "SQLite checkpointer" };
@@ -95,10 +105,9 @@ internal sealed class Checkpointer : IDisposable
                 try
                 {
                     var frames = Checkpoint();
-                    if (frames >= _restartFrames)
+                    if (frames >= _restartFrames && CatchUp(frames))
                     {
-                        CatchUp(frames);
-                        _commits.Exclusive(() => Checkpoint(), stopping);
+                        _commits.Exclusive(CheckpointHoldingWriter, stopping);
                     }
                 }
                 catch (StorageUnavailableException failure)
@@ -123,33 +132,62 @@ internal sealed class Checkpointer : IDisposable
     /// Passive checkpoints back to back, each copying the frames committed while the one before ran,
     /// until a round finds few new ones, so the pause that follows copies, and syncs to the database,
     /// only what the last round left rather than everything committed since the round before.
+    /// Returns false when the log has started over meanwhile (a batch began with every frame copied):
+    /// then no pause is needed.
     /// </summary>
-    private void CatchUp(int frames)
+    private bool CatchUp(int frames)
     {
         for (var round = 0; round < CatchUpRounds; round++)
         {
             var next = Checkpoint();
+            if (next < frames)
+            {
+                return false;
+            }
+
             if (next - frames < CatchUpFrames)
             {
-                return;
+                return true;
             }
 
             frames = next;
         }
+
+        return true;
+    }
+
+    /// <summary>Runs while no batch holds the writer: a checkpoint, timed.</summary>
+    private void CheckpointHoldingWriter()
+    {
+        var started = _time.GetTimestamp();
+        Checkpoint(heldWriter: true);
+        _metrics.WriterPaused(_time.GetElapsedTime(started));
     }
 
     /// <summary>A passive checkpoint; returns the frames in the log.</summary>
-    private int Checkpoint()
+    private int Checkpoint(bool heldWriter = false)
     {
         // Busy means a reader or writer held it back; the log is copied as far as it could be, and
         // the next round goes on from there.
-        var result = raw.sqlite3_wal_checkpoint_v2(_connection.Handle, "main", raw.SQLITE_CHECKPOINT_PASSIVE, out var frames, out _);
+        var result = raw.sqlite3_wal_checkpoint_v2(_connection.Handle, "main", raw.SQLITE_CHECKPOINT_PASSIVE, out var frames, out var copied);
         if (result is not (raw.SQLITE_OK or raw.SQLITE_BUSY or raw.SQLITE_LOCKED))
         {
             throw new StorageUnavailableException($"SQLite checkpoint failed: {raw.sqlite3_errstr(result).utf8_to_string()}");
         }
 
         Interlocked.Increment(ref _checkpoints);
+        if (frames < 0)
+        {
+            // It could not run at all (SQLite gives -1 for both counts).
+            return 0;
+        }
+
+        // SQLite counts the frames copied since the log last started over; fewer frames in the log,
+        // or fewer copied, than at the last checkpoint mean it has started over since.
+        var restarted = frames < _logFrames || copied < _copiedFrames;
+        _metrics.Checkpointed(restarted ? copied : copied - _copiedFrames, heldWriter);
+        _logFrames = frames;
+        _copiedFrames = copied;
         return frames;
     }
 }

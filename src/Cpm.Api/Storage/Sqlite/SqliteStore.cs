@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Cpm.Api.Entities;
 using Cpm.Api.Products;
 using Cpm.Api.ProductTeams;
+using Cpm.Api.Telemetry;
 using Cpm.Api.Wire;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -60,7 +61,7 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
         SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
     }
 
-    public SqliteStore(IOptions<StorageOptions> options, ILogger<SqliteStore> logger)
+    public SqliteStore(IOptions<StorageOptions> options, CpmMetrics metrics, TimeProvider time, ILogger<SqliteStore> logger)
     {
         var path = Path.GetFullPath(options.Value.Sqlite.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -80,7 +81,7 @@ internal sealed partial class SqliteStore : ICpmStore, IDisposable
         Execute(writer, SqliteSchema.Create);
         Execute(writer, WebhookSchema);
         _commits = new GroupCommit(writer, () => _checkpointer?.Committed());
-        _checkpointer = new Checkpointer(_connectionString, _commits, logger);
+        _checkpointer = new Checkpointer(_connectionString, _commits, metrics, time, logger);
     }
 
     public Task<ProductTeam?> FindTeamAsync(string idOrAlias, CancellationToken cancellationToken) =>
