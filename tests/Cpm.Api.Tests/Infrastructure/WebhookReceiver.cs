@@ -38,6 +38,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>How long each answer takes.</summary>
     public TimeSpan Delay { get; set; }
 
+    private volatile TaskCompletionSource? _held;
+
     public ConcurrentQueue<WebhookAttempt> Attempts { get; } = new();
 
     public List<WebhookAttempt> Acknowledged => [.. Attempts.Where(a => a.Acknowledged)];
@@ -46,6 +48,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public List<string> AcknowledgedEventIds => [.. Acknowledged.Select(a => a.EventId)];
 
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Keeps every answer waiting, from now until <see cref="Release"/>.</summary>
+    public void Hold() => _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the answers held since <see cref="Hold"/> go, and the later ones through.</summary>
+    public void Release() => _held?.TrySetResult();
 
     /// <summary>Starts the receiver; each attempt's arrival is read off <paramref name="clock"/> (by default, one started now).</summary>
     public static async Task<WebhookReceiver> StartAsync(Stopwatch? clock = null)
@@ -63,6 +71,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 }
 
                 var body = await new StreamReader(request.Body).ReadToEndAsync();
+                if (receiver._held is { } held)
+                {
+                    // A sender that gives up meanwhile has its attempt end here, unrecorded.
+                    await held.Task.WaitAsync(request.HttpContext.RequestAborted);
+                }
+
                 if (receiver.Delay > TimeSpan.Zero)
                 {
                     await Task.Delay(receiver.Delay);
@@ -82,7 +96,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return receiver;
     }
 
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        Release();
+        return _app.DisposeAsync();
+    }
 }
 
 public sealed record WebhookAttempt(string Body, string Signature, string ContentType, bool Acknowledged, TimeSpan At)
