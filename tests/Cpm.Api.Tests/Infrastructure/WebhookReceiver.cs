@@ -10,7 +10,7 @@ namespace Cpm.Api.Tests.Infrastructure;
 
 /// <summary>
 /// A webhook receiver on loopback: records every attempt, fails on demand, can take its time over
-/// each answer, and counts how many deliveries it had in hand at once.
+/// each answer or hold its answers until released, and counts how many deliveries it had in hand at once.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -18,6 +18,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly Stopwatch _clock;
     private int _inFlight;
     private int _maxInFlight;
+    private volatile TaskCompletionSource? _held;
 
     private WebhookReceiver(WebApplication app, Stopwatch clock)
     {
@@ -37,8 +38,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>How long each answer takes.</summary>
     public TimeSpan Delay { get; set; }
-
-    private volatile TaskCompletionSource? _held;
 
     public ConcurrentQueue<WebhookAttempt> Attempts { get; } = new();
 
