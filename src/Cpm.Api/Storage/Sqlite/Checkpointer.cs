@@ -11,8 +11,8 @@ namespace Cpm.Api.Storage.Sqlite;
 /// a commit, a passive checkpoint copies what it can without blocking anyone. A passive checkpoint
 /// never catches up with a writer that keeps committing, and the log only starts over when a write
 /// begins with every frame copied, so once the log passes <see cref="RestartFrames"/> passive
-/// checkpoints catch up and then one runs while no batch holds the writer: it copies the rest, and the next batch starts
-/// the log over from its beginning. A reader still reading old frames can hold that back, as it
+/// checkpoints catch up and then one runs while no batch holds the writer: it copies the rest, and
+/// the next batch starts the log over from its beginning. A reader still reading old frames can hold that back, as it
 /// would any checkpoint; the next round tries again. Acknowledged writes are in the synced log
 /// throughout, and each checkpoint syncs the database before the log is reused. The frames each
 /// checkpoint copies, and how long each one that held the writer took, are measured.
@@ -132,8 +132,8 @@ internal sealed class Checkpointer : IDisposable
     /// Passive checkpoints back to back, each copying the frames committed while the one before ran,
     /// until a round finds few new ones, so the pause that follows copies, and syncs to the database,
     /// only what the last round left rather than everything committed since the round before.
-    /// Returns false when the log has started over meanwhile (a batch began with every frame copied):
-    /// then no pause is needed.
+    /// Returns false when the log has started over meanwhile (a batch began with every frame copied),
+    /// so no pause is needed, or when a round could not run at all, so the next wake-up tries again.
     /// </summary>
     private bool CatchUp(int frames)
     {
